@@ -1,0 +1,602 @@
+//! Claim resolution: every trusted location is inspected, every valid candidate
+//! must agree, and anything malformed, invalid or contradictory fails closed
+//! (no tenant). The trail of what was inspected is what `explain_claims()`
+//! shows and what `require_org_id()` puts in its DETAIL.
+
+use super::config::{Config, CLAIMS_SETTING, LEGACY_PREFIX};
+use super::json::Json;
+use super::uuid;
+use std::collections::HashMap;
+
+/// Raw setting values as read from PostgreSQL. Empty strings mean absent:
+/// PostgreSQL reports `''` for a setting after the transaction that set it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Inputs {
+    values: HashMap<String, String>,
+}
+
+impl Inputs {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    pub fn set(&mut self, name: &str, value: impl Into<String>) -> &mut Self {
+        self.values.insert(name.to_owned(), value.into());
+        self
+    }
+    pub fn with(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.set(name, value);
+        self
+    }
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.values
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+}
+
+/// Whether tenant ids must be UUIDs (`get_current_org_id`) or are opaque keys
+/// (`get_current_org_key`, for providers with ids like `org_2abc`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdKind {
+    Uuid,
+    Key,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// A valid value that is the result.
+    Used,
+    /// Nothing there (missing, JSON null or empty string).
+    Absent,
+    /// A value of the wrong form under a recognized key: fails closed.
+    Invalid,
+    /// A valid value that disagrees with another: fails closed.
+    Conflict,
+    /// Present in `user_metadata`, which is not trusted: ignored.
+    Untrusted,
+    /// A container of the wrong type (e.g. `app_metadata` not an object): ignored.
+    Ignored,
+    /// Not parseable JSON, or not a JSON object: fails closed.
+    Malformed,
+    /// The single id is not in the membership list: fails closed.
+    NotMember,
+    /// A valid value not used because resolution failed closed elsewhere.
+    Unused,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Used => "used",
+            Status::Absent => "absent",
+            Status::Invalid => "invalid",
+            Status::Conflict => "conflict",
+            Status::Untrusted => "untrusted",
+            Status::Ignored => "ignored",
+            Status::Malformed => "malformed",
+            Status::NotMember => "not_member",
+            Status::Unused => "unused",
+        }
+    }
+}
+
+/// One inspected location.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// The setting read (`request.jwt.claims`, `request.jwt.claim.org_id`, `app.tenant_id`).
+    pub source: String,
+    /// Path inside it (`app_metadata.organization_id`), empty for the whole setting.
+    pub path: String,
+    /// The value as JSON text (truncated), `None` when absent.
+    pub raw: Option<String>,
+    pub status: Status,
+    pub note: String,
+}
+
+/// Why no tenant was resolved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    Absent,
+    Malformed,
+    Invalid,
+    Conflict,
+    NotMember,
+    /// A membership list with several ids and no single id naming the active one.
+    Ambiguous,
+}
+
+impl Failure {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Failure::Absent => "absent",
+            Failure::Malformed => "malformed",
+            Failure::Invalid => "invalid",
+            Failure::Conflict => "conflict",
+            Failure::NotMember => "not_member",
+            Failure::Ambiguous => "ambiguous",
+        }
+    }
+    pub fn describe(self) -> &'static str {
+        match self {
+            Failure::Absent => "no tenant claim or setting is present",
+            Failure::Malformed => "the claims are not a valid JSON object",
+            Failure::Invalid => "a tenant claim holds a value of the wrong form",
+            Failure::Conflict => "tenant claims in different locations disagree",
+            Failure::NotMember => "the tenant id is not in the membership list",
+            Failure::Ambiguous => "the membership list names several tenants and none is selected",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolution {
+    pub kind: IdKind,
+    /// The tenant id in canonical text (lower-case hyphenated for UUIDs).
+    pub tenant: Result<String, Failure>,
+    /// Membership list (or the single tenant); `None` when resolution failed closed.
+    pub tenant_ids: Option<Vec<String>>,
+    pub trail: Vec<Step>,
+}
+
+impl Resolution {
+    pub fn tenant_uuid(&self) -> Option<[u8; 16]> {
+        match (&self.tenant, self.kind) {
+            (Ok(t), IdKind::Uuid) => uuid::parse(t),
+            _ => None,
+        }
+    }
+
+    /// One line per inspected location, for an error DETAIL.
+    pub fn detail(&self) -> String {
+        let mut lines = Vec::with_capacity(self.trail.len() + 1);
+        for s in &self.trail {
+            let loc = if s.path.is_empty() {
+                s.source.clone()
+            } else {
+                format!("{} -> {}", s.source, s.path)
+            };
+            let held = s.raw.as_deref().unwrap_or("nothing");
+            let note = if s.note.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", s.note)
+            };
+            lines.push(format!("{loc}: {held} [{}]{note}", s.status.as_str()));
+        }
+        lines.join("\n")
+    }
+}
+
+const RAW_LIMIT: usize = 200;
+
+fn shorten(text: String) -> String {
+    if text.len() <= RAW_LIMIT {
+        return text;
+    }
+    let mut end = RAW_LIMIT;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}... ({} bytes)", &text[..end], text.len())
+}
+
+/// A value under a tenant key, checked for form.
+fn check_single(v: &Json, kind: IdKind) -> Result<Option<String>, String> {
+    match v {
+        Json::Null => Ok(None),
+        Json::Str(s) if s.is_empty() => Ok(None),
+        Json::Str(s) => match kind {
+            IdKind::Uuid => uuid::normalize(s)
+                .map(Some)
+                .ok_or_else(|| "not a UUID".to_owned()),
+            IdKind::Key if s.contains('\0') => Err("contains a NUL character".into()),
+            IdKind::Key => Ok(Some(s.clone())),
+        },
+        Json::Num(n) => match kind {
+            IdKind::Key if n.is_i64() || n.is_u64() => Ok(Some(n.to_string())),
+            IdKind::Key => Err("a non-integer number".into()),
+            IdKind::Uuid => Err("a number, not a UUID string".into()),
+        },
+        other => Err(format!("a JSON {}, not a string", other.kind())),
+    }
+}
+
+/// A value under a membership-list key: an array of valid ids.
+fn check_list(v: &Json, kind: IdKind) -> Result<Option<Vec<String>>, String> {
+    match v {
+        Json::Null => Ok(None),
+        Json::Arr(items) => {
+            let mut out: Vec<String> = Vec::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                match check_single(item, kind) {
+                    Ok(Some(id)) => {
+                        if !out.contains(&id) {
+                            out.push(id)
+                        }
+                    }
+                    Ok(None) => return Err(format!("element {i} is empty")),
+                    Err(e) => return Err(format!("element {i} is {e}")),
+                }
+            }
+            Ok(Some(out))
+        }
+        other => Err(format!("a JSON {}, not an array", other.kind())),
+    }
+}
+
+#[derive(Default)]
+struct Collector {
+    trail: Vec<Step>,
+    /// (trail index, canonical id)
+    singles: Vec<(usize, String)>,
+    lists: Vec<(usize, Vec<String>)>,
+    malformed: bool,
+    invalid: bool,
+}
+
+impl Collector {
+    fn step(
+        &mut self,
+        source: &str,
+        path: &str,
+        raw: Option<String>,
+        status: Status,
+        note: &str,
+    ) -> usize {
+        self.trail.push(Step {
+            source: source.to_owned(),
+            path: path.to_owned(),
+            raw: raw.map(shorten),
+            status,
+            note: note.to_owned(),
+        });
+        self.trail.len() - 1
+    }
+
+    /// Inspects the values found at one location (several when a key repeats).
+    fn inspect(
+        &mut self,
+        source: &str,
+        path: &str,
+        values: &[&Json],
+        list: bool,
+        trusted: bool,
+        kind: IdKind,
+    ) {
+        if values.is_empty() {
+            if trusted {
+                self.step(source, path, None, Status::Absent, "");
+            }
+            return;
+        }
+        let dup = values.len() > 1;
+        for v in values {
+            let raw = Some(v.to_text());
+            let note_dup = if dup {
+                "key appears more than once"
+            } else {
+                ""
+            };
+            if !trusted {
+                if !matches!(v, Json::Null) {
+                    self.step(source, path, raw, Status::Untrusted,
+                        "user_metadata is editable by the user; enable tenant_guard.trust_user_metadata only if your auth server controls it");
+                }
+                continue;
+            }
+            if list {
+                match check_list(v, kind) {
+                    Ok(None) => {
+                        self.step(source, path, raw, Status::Absent, note_dup);
+                    }
+                    Ok(Some(ids)) => {
+                        let i = self.step(source, path, raw, Status::Unused, note_dup);
+                        self.lists.push((i, ids));
+                    }
+                    Err(e) => {
+                        self.invalid = true;
+                        self.step(source, path, raw, Status::Invalid, &e);
+                    }
+                }
+            } else {
+                match check_single(v, kind) {
+                    Ok(None) => {
+                        self.step(source, path, raw, Status::Absent, note_dup);
+                    }
+                    Ok(Some(id)) => {
+                        let i = self.step(source, path, raw, Status::Unused, note_dup);
+                        self.singles.push((i, id));
+                    }
+                    Err(e) => {
+                        self.invalid = true;
+                        self.step(source, path, raw, Status::Invalid, &e);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Inspects one claims document (the JSON setting or the legacy settings).
+    fn document(&mut self, source: &str, doc: &Json, config: &Config, kind: IdKind) {
+        let containers = |name: &str, this: &mut Collector| -> Vec<Json> {
+            let mut objs = Vec::new();
+            for v in doc.get_all(name) {
+                match v {
+                    Json::Obj(_) => objs.push(v.clone()),
+                    Json::Null => {}
+                    other => {
+                        this.step(
+                            source,
+                            name,
+                            Some(other.to_text()),
+                            Status::Ignored,
+                            &format!("{name} is a JSON {}, not an object", other.kind()),
+                        );
+                    }
+                }
+            }
+            objs
+        };
+        let app = containers("app_metadata", self);
+        let user = containers("user_metadata", self);
+        let trust = config.trust_user_metadata;
+        for list in [false, true] {
+            for key in &config.claim_keys {
+                let key = if list {
+                    Config::list_key(key)
+                } else {
+                    key.clone()
+                };
+                let in_app: Vec<&Json> = app.iter().flat_map(|o| o.get_all(&key)).collect();
+                self.inspect(
+                    source,
+                    &format!("app_metadata.{key}"),
+                    &in_app,
+                    list,
+                    true,
+                    kind,
+                );
+                self.inspect(source, &key, &doc.get_all(&key), list, true, kind);
+                let in_user: Vec<&Json> = user.iter().flat_map(|o| o.get_all(&key)).collect();
+                self.inspect(
+                    source,
+                    &format!("user_metadata.{key}"),
+                    &in_user,
+                    list,
+                    trust,
+                    kind,
+                );
+            }
+        }
+    }
+}
+
+/// The claims document from `request.jwt.claims`: `Ok(None)` when absent,
+/// `Err` (with the reason) when malformed or not an object.
+pub fn claims_document(inputs: &Inputs) -> Result<Option<Json>, String> {
+    let Some(text) = inputs.get(CLAIMS_SETTING) else {
+        return Ok(None);
+    };
+    match Json::parse(text) {
+        Ok(Json::Null) => Ok(None),
+        Ok(doc @ Json::Obj(_)) => Ok(Some(doc)),
+        Ok(other) => Err(format!("a JSON {}, not an object", other.kind())),
+        Err(e) => Err(format!("not valid JSON: {e}")),
+    }
+}
+
+/// The claims PostgREST 9-11 spread over `request.jwt.claim.<name>`, put back
+/// into one object. Object- and array-valued claims arrive as JSON text.
+pub fn legacy_document(inputs: &Inputs, config: &Config) -> (Option<Json>, Vec<(String, String)>) {
+    let mut entries = Vec::new();
+    let mut errors = Vec::new();
+    let structured: Vec<String> = ["app_metadata".to_owned(), "user_metadata".to_owned()]
+        .into_iter()
+        .chain(config.claim_keys.iter().map(|k| Config::list_key(k)))
+        .collect();
+    for name in config.legacy_claim_names() {
+        let setting = format!("{LEGACY_PREFIX}{name}");
+        let Some(text) = inputs.get(&setting) else {
+            continue;
+        };
+        if structured.contains(&name) {
+            match Json::parse(text) {
+                Ok(v) => entries.push((name, v)),
+                Err(e) => errors.push((setting, format!("not valid JSON: {e}"))),
+            }
+        } else {
+            entries.push((name, Json::Str(text.to_owned())));
+        }
+    }
+    let doc = if entries.is_empty() {
+        None
+    } else {
+        Some(Json::Obj(entries))
+    };
+    (doc, errors)
+}
+
+/// Resolves the tenant from every source, in order: `request.jwt.claims`, the
+/// legacy per-claim settings, then the backend-worker setting.
+pub fn resolve(config: &Config, inputs: &Inputs, kind: IdKind) -> Resolution {
+    let mut c = Collector::default();
+
+    match claims_document(inputs) {
+        Ok(None) => {
+            c.step(CLAIMS_SETTING, "", None, Status::Absent, "");
+        }
+        Ok(Some(doc)) => c.document(CLAIMS_SETTING, &doc, config, kind),
+        Err(e) => {
+            c.malformed = true;
+            let raw = inputs.get(CLAIMS_SETTING).map(str::to_owned);
+            c.step(CLAIMS_SETTING, "", raw, Status::Malformed, &e);
+        }
+    }
+
+    let legacy_source = format!("{LEGACY_PREFIX}*");
+    let (legacy, errors) = legacy_document(inputs, config);
+    for (setting, e) in errors {
+        c.malformed = true;
+        let raw = inputs.get(&setting).map(str::to_owned);
+        c.step(&setting, "", raw, Status::Malformed, &e);
+    }
+    match legacy {
+        Some(doc) => c.document(&legacy_source, &doc, config, kind),
+        None => {
+            c.step(
+                &legacy_source,
+                "",
+                None,
+                Status::Absent,
+                "PostgREST 9-11 per-claim settings",
+            );
+        }
+    }
+
+    let setting = config.tenant_setting.as_str();
+    match inputs.get(setting) {
+        None => {
+            c.step(setting, "", None, Status::Absent, "");
+        }
+        Some(v) => {
+            let value = Json::Str(v.to_owned());
+            c.inspect(setting, "", &[&value], false, true, kind);
+        }
+    }
+
+    decide(c, kind)
+}
+
+fn decide(mut c: Collector, kind: IdKind) -> Resolution {
+    let mut distinct: Vec<&String> = Vec::new();
+    for (_, id) in &c.singles {
+        if !distinct.contains(&id) {
+            distinct.push(id);
+        }
+    }
+    let mut list: Option<Vec<String>> = None;
+    let mut list_conflict = false;
+    for (_, ids) in &c.lists {
+        match &list {
+            None => list = Some(ids.clone()),
+            Some(l) => {
+                let same = l.len() == ids.len() && l.iter().all(|x| ids.contains(x));
+                if !same {
+                    list_conflict = true;
+                }
+            }
+        }
+    }
+
+    let single = distinct.first().map(|s| (*s).clone());
+    let outcome: Result<String, Failure> = if c.malformed {
+        Err(Failure::Malformed)
+    } else if c.invalid {
+        Err(Failure::Invalid)
+    } else if distinct.len() > 1 || list_conflict {
+        Err(Failure::Conflict)
+    } else {
+        match (single, &list) {
+            (Some(id), Some(l)) if !l.contains(&id) => Err(Failure::NotMember),
+            (Some(id), _) => Ok(id),
+            (None, Some(l)) if l.len() == 1 => Ok(l[0].clone()),
+            (None, Some(l)) if l.len() > 1 => Err(Failure::Ambiguous),
+            (None, _) => Err(Failure::Absent),
+        }
+    };
+
+    // Mark each candidate with what became of it.
+    for (i, id) in &c.singles {
+        c.trail[*i].status = match &outcome {
+            Ok(r) if r == id => Status::Used,
+            Err(Failure::Conflict) if distinct.len() > 1 => Status::Conflict,
+            Err(Failure::NotMember) => Status::NotMember,
+            _ => Status::Unused,
+        };
+    }
+    for (i, _) in &c.lists {
+        c.trail[*i].status = match &outcome {
+            Ok(_) | Err(Failure::Ambiguous) => Status::Used,
+            Err(Failure::Conflict) if list_conflict => Status::Conflict,
+            _ => Status::Unused,
+        };
+    }
+
+    let tenant_ids = match (&outcome, list) {
+        (Ok(_) | Err(Failure::Ambiguous), Some(l)) => Some(l),
+        (Ok(id), None) => Some(vec![id.clone()]),
+        _ => None,
+    };
+    Resolution {
+        kind,
+        tenant: outcome,
+        tenant_ids,
+        trail: c.trail,
+    }
+}
+
+/// The user id (`sub`): from the claims and the legacy `request.jwt.claim.sub`;
+/// both must agree and be a UUID, else `None`.
+pub fn user_id(config: &Config, inputs: &Inputs) -> Option<[u8; 16]> {
+    let claims = claims_document(inputs).ok()?;
+    let (legacy, _) = legacy_document(inputs, config);
+    let mut found: Option<[u8; 16]> = None;
+    for doc in [claims, legacy].iter().flatten() {
+        for v in doc.get_all("sub") {
+            let id = match v {
+                Json::Null => continue,
+                Json::Str(s) if s.is_empty() => continue,
+                Json::Str(s) => uuid::parse(s)?,
+                _ => return None,
+            };
+            match found {
+                Some(f) if f != id => return None,
+                _ => found = Some(id),
+            }
+        }
+    }
+    found
+}
+
+/// The role: the top-level `role` claim (PostgREST always sets it), else
+/// `app_metadata.role`, else the role setting (`app.role`). First present wins:
+/// these name different things, so disagreement is expected, not a conflict.
+pub fn role(config: &Config, inputs: &Inputs) -> Option<String> {
+    let claims = claims_document(inputs).ok()?;
+    let (legacy, _) = legacy_document(inputs, config);
+    let docs: Vec<&Json> = [&claims, &legacy].into_iter().flatten().collect();
+    let text = |v: &Json| match v {
+        Json::Str(s) if !s.is_empty() && !s.contains('\0') => Some(s.clone()),
+        _ => None,
+    };
+    for doc in &docs {
+        if let Some(r) = doc.get_all("role").into_iter().find_map(text) {
+            return Some(r);
+        }
+    }
+    for doc in &docs {
+        for app in doc.get_all("app_metadata") {
+            if let Some(r) = app.get_all("role").into_iter().find_map(text) {
+                return Some(r);
+            }
+        }
+    }
+    inputs.get(&config.role_setting).map(str::to_owned)
+}
+
+/// The claims as seen: the JSON setting, else the legacy settings rebuilt into
+/// one object; `None` when absent, malformed, or not representable as `jsonb`
+/// (a `\u0000` escape).
+pub fn current_claims(config: &Config, inputs: &Inputs) -> Option<Json> {
+    let doc = match claims_document(inputs) {
+        Ok(Some(doc)) => Some(doc),
+        Ok(None) => legacy_document(inputs, config).0,
+        Err(_) => None,
+    }?;
+    if doc.contains_nul() {
+        None
+    } else {
+        Some(doc)
+    }
+}

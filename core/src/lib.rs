@@ -1,0 +1,5 @@
+//! Pure-Rust core of tenant_guard. Nothing here links PostgreSQL: the extension
+//! moves setting values in and results out, and every decision is made (and
+//! unit-tested) here.
+
+pub mod claims;
