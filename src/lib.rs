@@ -1,2 +1,31 @@
+//! tenant_guard: hardened tenant claim helpers (schema `identity`) and, in
+//! schema `tenant_guard`, diagnostics for multi-tenant row-level security.
+//! This crate is glue: decisions live in the pure `tenant_guard_core` crate.
+
 use pgrx::prelude::*;
+
+mod context;
+mod error;
+mod gucs;
+mod identity;
+
 ::pgrx::pg_module_magic!();
+
+#[pg_guard]
+pub extern "C-unwind" fn _PG_init() {
+    gucs::init();
+}
+
+#[cfg(any(test, feature = "pg_test"))]
+mod tests;
+
+/// Required by `cargo pgrx test`.
+#[cfg(test)]
+pub mod pg_test {
+    pub fn setup(_options: Vec<&str>) {}
+
+    #[must_use]
+    pub fn postgresql_conf_options() -> Vec<&'static str> {
+        vec![]
+    }
+}

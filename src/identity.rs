@@ -1,0 +1,163 @@
+//! Schema `identity`: the claim helpers RLS policies call on every row.
+//! All STABLE and PARALLEL SAFE (parallel workers receive the leader's
+//! settings and resolve from them); none raises on bad input except
+//! `require_org_id()`: absence, conflict and malformed input are NULL.
+
+use pgrx::prelude::*;
+
+#[pg_schema]
+pub mod identity {
+    use crate::{context, error};
+    use pgrx::pg_sys::panic::ErrorReport;
+    use pgrx::prelude::*;
+    use pgrx::{JsonB, Uuid};
+    use tenant_guard_core::claims::Json;
+
+    /// The caller's tenant: one UUID that every trusted claim location agrees
+    /// on, or NULL (absent, conflicting, invalid or malformed claims).
+    #[pg_extern(stable, parallel_safe)]
+    pub fn get_current_org_id() -> Option<Uuid> {
+        context::org_uuid().map(Uuid::from_bytes)
+    }
+
+    /// Like `get_current_org_id()`, but raises 42501 with a DETAIL naming every
+    /// location inspected and what it held, and a HINT, when there is no tenant.
+    #[pg_extern(stable, parallel_safe)]
+    pub fn require_org_id() -> Result<Uuid, ErrorReport> {
+        context::with(|s| match s.org_uuid {
+            Some(id) => Ok(Uuid::from_bytes(id)),
+            None => Err(error::no_tenant(&s.org)),
+        })
+    }
+
+    /// The membership list (`organization_ids`, `org_ids`, `tenant_ids`), or the
+    /// single tenant as a one-element array; NULL when resolution failed closed.
+    #[pg_extern(stable, parallel_safe)]
+    pub fn get_current_org_ids() -> Option<Vec<Uuid>> {
+        context::with(|s| {
+            s.org_ids
+                .as_ref()
+                .map(|ids| ids.iter().copied().map(Uuid::from_bytes).collect())
+        })
+    }
+
+    /// True when `org` is in the caller's membership list; false when there are
+    /// no usable claims; NULL for a NULL argument.
+    #[pg_extern(stable, parallel_safe, strict)]
+    pub fn has_org(org: Uuid) -> bool {
+        context::with(|s| {
+            s.org_ids
+                .as_ref()
+                .is_some_and(|ids| ids.iter().any(|id| id == org.as_bytes()))
+        })
+    }
+
+    /// The tenant as text, for providers whose ids are not UUIDs (`org_2abc`):
+    /// the same rules as `get_current_org_id()` without the UUID check.
+    #[pg_extern(stable, parallel_safe)]
+    pub fn get_current_org_key() -> Option<String> {
+        context::with(|s| s.key().tenant.as_ref().ok().cloned())
+    }
+
+    /// The `sub` claim as a UUID; NULL when absent, not a UUID, or conflicting.
+    #[pg_extern(stable, parallel_safe)]
+    pub fn get_current_user_id() -> Option<Uuid> {
+        context::with(|s| s.user_id().map(Uuid::from_bytes))
+    }
+
+    /// The `role` claim, else `app_metadata.role`, else the `app.role` setting.
+    #[pg_extern(stable, parallel_safe)]
+    pub fn get_current_role() -> Option<String> {
+        context::with(|s| s.role())
+    }
+
+    /// The claims as seen (the JSON setting, else the PostgREST 9-11 per-claim
+    /// settings as one object); NULL when absent or malformed.
+    #[pg_extern(stable, parallel_safe)]
+    pub fn current_claims() -> Option<JsonB> {
+        context::with(|s| s.claims())
+            .and_then(|j: Json| serde_json::from_str(&j.to_text()).ok())
+            .map(JsonB)
+    }
+
+    /// One row per location inspected, then the results: why the tenant is
+    /// what it is (or NULL). For "permission denied" and empty results.
+    #[pg_extern(stable, parallel_safe)]
+    #[allow(clippy::type_complexity)]
+    pub fn explain_claims() -> TableIterator<
+        'static,
+        (
+            name!(source, String),
+            name!(path, String),
+            name!(raw_value, Option<String>),
+            name!(status, String),
+            name!(note, String),
+            name!(result, Option<String>),
+        ),
+    > {
+        let rows = context::with(|s| {
+            let result = s.org.tenant.as_ref().ok().cloned();
+            let mut rows: Vec<_> = s
+                .org
+                .trail
+                .iter()
+                .map(|st| {
+                    (
+                        st.source.clone(),
+                        st.path.clone(),
+                        st.raw.clone(),
+                        st.status.as_str().to_owned(),
+                        st.note.clone(),
+                        result.clone(),
+                    )
+                })
+                .collect();
+            let (status, note) = match &s.org.tenant {
+                Ok(_) => (
+                    "resolved".to_owned(),
+                    "every trusted location agrees".to_owned(),
+                ),
+                Err(f) => (f.as_str().to_owned(), format!("NULL: {}", f.describe())),
+            };
+            rows.push((
+                "result".into(),
+                "org_id".into(),
+                result.clone(),
+                status,
+                note,
+                result.clone(),
+            ));
+            let user = s
+                .user_id()
+                .map(|u| tenant_guard_core::claims::uuid::format(&u));
+            rows.push((
+                "result".into(),
+                "user_id".into(),
+                user.clone(),
+                if user.is_some() { "resolved" } else { "absent" }.into(),
+                "sub claim (must be a UUID)".into(),
+                result.clone(),
+            ));
+            let role = s.role();
+            rows.push((
+                "result".into(),
+                "role".into(),
+                role.clone(),
+                if role.is_some() { "resolved" } else { "absent" }.into(),
+                "role claim, else app_metadata.role, else the role setting".into(),
+                result,
+            ));
+            rows
+        });
+        TableIterator::new(rows)
+    }
+}
+
+extension_sql!(
+    r#"
+GRANT USAGE ON SCHEMA identity TO PUBLIC;
+COMMENT ON SCHEMA identity IS 'tenant_guard claim helpers: call these from RLS policies';
+"#,
+    name = "identity_grants",
+    finalize
+);
