@@ -4,6 +4,7 @@
 
 use crate::gucs;
 use std::cell::RefCell;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use tenant_guard_core::claims::{self, Config, IdKind, Inputs, Json, Resolution};
 
 pub struct State {
@@ -78,6 +79,14 @@ fn read_all(names: &[String]) -> Vec<Option<String>> {
     names.iter().map(|n| gucs::read_setting(n)).collect()
 }
 
+// The hot path's copy of the answer: plain loads, no RefCell, no allocation.
+// Valid while FAST_GEN equals the settings generation; only filled when every
+// setting read is hooked (otherwise the text must be compared on each call).
+static FAST_GEN: AtomicU64 = AtomicU64::new(0);
+static FAST_SOME: AtomicBool = AtomicBool::new(false);
+static FAST_HI: AtomicU64 = AtomicU64::new(0);
+static FAST_LO: AtomicU64 = AtomicU64::new(0);
+
 /// Runs `f` over the current, fresh state.
 pub fn with<R>(f: impl FnOnce(&mut State) -> R) -> R {
     CACHE.with(|cell| {
@@ -97,12 +106,31 @@ pub fn with<R>(f: impl FnOnce(&mut State) -> R) -> R {
                 _ => *slot = Some(State::new(config, names, raw, generation)),
             }
         }
-        f(slot.as_mut().expect("state was just filled"))
+        let state = slot.as_mut().expect("state was just filled");
+        if state.all_hooked {
+            let bytes = state.org_uuid.unwrap_or_default();
+            FAST_SOME.store(state.org_uuid.is_some(), Relaxed);
+            FAST_HI.store(u64::from_be_bytes(bytes[..8].try_into().unwrap()), Relaxed);
+            FAST_LO.store(u64::from_be_bytes(bytes[8..].try_into().unwrap()), Relaxed);
+            FAST_GEN.store(generation, Relaxed);
+        } else {
+            FAST_GEN.store(0, Relaxed);
+        }
+        f(state)
     })
 }
 
 /// The hot path for `get_current_org_id()`: no allocation when fresh.
 #[inline]
 pub fn org_uuid() -> Option<[u8; 16]> {
+    if FAST_GEN.load(Relaxed) == gucs::generation() {
+        if !FAST_SOME.load(Relaxed) {
+            return None;
+        }
+        let mut bytes = [0u8; 16];
+        bytes[..8].copy_from_slice(&FAST_HI.load(Relaxed).to_be_bytes());
+        bytes[8..].copy_from_slice(&FAST_LO.load(Relaxed).to_be_bytes());
+        return Some(bytes);
+    }
     with(|s| s.org_uuid)
 }

@@ -233,6 +233,9 @@ struct Collector {
     lists: Vec<(usize, Vec<String>)>,
     malformed: bool,
     invalid: bool,
+    /// A key repeated in one object with different values: parsers disagree
+    /// on which copy wins, so we pick none.
+    duplicate: bool,
 }
 
 impl Collector {
@@ -255,11 +258,13 @@ impl Collector {
     }
 
     /// Inspects the values found at one location (several when a key repeats).
+    #[allow(clippy::too_many_arguments)]
     fn inspect(
         &mut self,
         source: &str,
         path: &str,
         values: &[&Json],
+        copies_missing: bool,
         list: bool,
         trusted: bool,
         kind: IdKind,
@@ -271,6 +276,19 @@ impl Collector {
             return;
         }
         let dup = values.len() > 1;
+        let is_absent =
+            |v: &&Json| matches!(v, Json::Null) || matches!(v, Json::Str(s) if s.is_empty());
+        let some_absent = copies_missing || values.iter().any(is_absent);
+        if (copies_missing || dup) && some_absent && !values.iter().all(is_absent) {
+            // A repeated key (or container) that is absent in one copy and set in
+            // another: parsers disagree on which copy wins, so pick none.
+            self.duplicate = true;
+            for v in values {
+                self.step(source, path, Some(v.to_text()), Status::Conflict,
+                    "key appears more than once and not every copy holds a value; parsers disagree on which wins");
+            }
+            return;
+        }
         for v in values {
             let raw = Some(v.to_text());
             let note_dup = if dup {
@@ -319,9 +337,13 @@ impl Collector {
 
     /// Inspects one claims document (the JSON setting or the legacy settings).
     fn document(&mut self, source: &str, doc: &Json, config: &Config, kind: IdKind) {
-        let containers = |name: &str, this: &mut Collector| -> Vec<Json> {
+        // Containers (app_metadata, user_metadata): every object copy, plus how
+        // many copies there are in all (a repeated container is suspicious).
+        let containers = |name: &str, this: &mut Collector| -> (Vec<Json>, usize) {
             let mut objs = Vec::new();
-            for v in doc.get_all(name) {
+            let all = doc.get_all(name);
+            let copies = all.len();
+            for v in all {
                 match v {
                     Json::Obj(_) => objs.push(v.clone()),
                     Json::Null => {}
@@ -336,10 +358,14 @@ impl Collector {
                     }
                 }
             }
-            objs
+            (objs, copies)
         };
-        let app = containers("app_metadata", self);
-        let user = containers("user_metadata", self);
+        let (app, app_copies) = containers("app_metadata", self);
+        let (user, user_copies) = containers("user_metadata", self);
+        // True when some copy of a repeated container lacks the key.
+        let missing = |objs: &[Json], copies: usize, key: &str| {
+            copies > 1 && objs.iter().filter(|o| !o.get_all(key).is_empty()).count() < copies
+        };
         let trust = config.trust_user_metadata;
         for list in [false, true] {
             for key in &config.claim_keys {
@@ -349,24 +375,14 @@ impl Collector {
                     key.clone()
                 };
                 let in_app: Vec<&Json> = app.iter().flat_map(|o| o.get_all(&key)).collect();
-                self.inspect(
-                    source,
-                    &format!("app_metadata.{key}"),
-                    &in_app,
-                    list,
-                    true,
-                    kind,
-                );
-                self.inspect(source, &key, &doc.get_all(&key), list, true, kind);
+                let app_missing = missing(&app, app_copies, &key);
+                let path = format!("app_metadata.{key}");
+                self.inspect(source, &path, &in_app, app_missing, list, true, kind);
+                self.inspect(source, &key, &doc.get_all(&key), false, list, true, kind);
                 let in_user: Vec<&Json> = user.iter().flat_map(|o| o.get_all(&key)).collect();
-                self.inspect(
-                    source,
-                    &format!("user_metadata.{key}"),
-                    &in_user,
-                    list,
-                    trust,
-                    kind,
-                );
+                let user_missing = missing(&user, user_copies, &key);
+                let path = format!("user_metadata.{key}");
+                self.inspect(source, &path, &in_user, user_missing, list, trust, kind);
             }
         }
     }
@@ -461,7 +477,7 @@ pub fn resolve(config: &Config, inputs: &Inputs, kind: IdKind) -> Resolution {
         }
         Some(v) => {
             let value = Json::Str(v.to_owned());
-            c.inspect(setting, "", &[&value], false, true, kind);
+            c.inspect(setting, "", &[&value], false, false, true, kind);
         }
     }
 
@@ -494,7 +510,7 @@ fn decide(mut c: Collector, kind: IdKind) -> Resolution {
         Err(Failure::Malformed)
     } else if c.invalid {
         Err(Failure::Invalid)
-    } else if distinct.len() > 1 || list_conflict {
+    } else if distinct.len() > 1 || list_conflict || c.duplicate {
         Err(Failure::Conflict)
     } else {
         match (single, &list) {
@@ -591,7 +607,11 @@ pub fn role(config: &Config, inputs: &Inputs) -> Option<String> {
 pub fn current_claims(config: &Config, inputs: &Inputs) -> Option<Json> {
     let doc = match claims_document(inputs) {
         Ok(Some(doc)) => Some(doc),
-        Ok(None) => legacy_document(inputs, config).0,
+        Ok(None) => match legacy_document(inputs, config) {
+            // A legacy setting that is not JSON: malformed, as for the JSON setting.
+            (_, errors) if !errors.is_empty() => None,
+            (doc, _) => doc,
+        },
         Err(_) => None,
     }?;
     if doc.contains_nul() {
