@@ -147,22 +147,32 @@ impl Resolution {
         }
     }
 
-    /// One line per inspected location, for an error DETAIL.
+    /// For an error DETAIL: one line per location that held something, then
+    /// one line naming every location that held nothing.
     pub fn detail(&self) -> String {
         let mut lines = Vec::with_capacity(self.trail.len() + 1);
+        let mut empty = Vec::new();
         for s in &self.trail {
             let loc = if s.path.is_empty() {
                 s.source.clone()
             } else {
                 format!("{} -> {}", s.source, s.path)
             };
-            let held = s.raw.as_deref().unwrap_or("nothing");
-            let note = if s.note.is_empty() {
-                String::new()
-            } else {
-                format!(" ({})", s.note)
-            };
-            lines.push(format!("{loc}: {held} [{}]{note}", s.status.as_str()));
+            match (&s.raw, s.status) {
+                (None, Status::Absent) => empty.push(loc),
+                (raw, status) => {
+                    let held = raw.as_deref().unwrap_or("nothing");
+                    let note = if s.note.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", s.note)
+                    };
+                    lines.push(format!("{loc}: {held} [{}]{note}", status.as_str()));
+                }
+            }
+        }
+        if !empty.is_empty() {
+            lines.push(format!("nothing at: {}", empty.join(", ")));
         }
         lines.join("\n")
     }

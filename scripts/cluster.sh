@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# A throwaway PostgreSQL 15 cluster under a temp dir, listening only on a Unix
+# socket in that dir, run as the postgres OS user (initdb refuses root).
+#   source scripts/cluster.sh; cluster_start; psql_tg -c 'select 1'; cluster_stop
+PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+TG_PORT=${TG_PORT:-54329}
+
+as_pg() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+cluster_start() {
+  TG_DIR=$(mktemp -d /tmp/tenant_guard.XXXXXX)
+  chmod 755 "$TG_DIR"
+  [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$TG_DIR"
+  export TG_DIR PGHOST="$TG_DIR" PGPORT="$TG_PORT" PGUSER=postgres PGDATABASE=postgres
+  as_pg "$PGBIN/initdb" -D "$TG_DIR/data" -A trust -U postgres --no-sync >"$TG_DIR/initdb.log" 2>&1 ||
+    { cat "$TG_DIR/initdb.log"; return 1; }
+  as_pg "$PGBIN/pg_ctl" -D "$TG_DIR/data" -l "$TG_DIR/server.log" -w start \
+    -o "-k $TG_DIR -c listen_addresses='' -p $TG_PORT -c fsync=off -c shared_buffers=512MB" >/dev/null ||
+    { cat "$TG_DIR/server.log"; return 1; }
+  trap cluster_stop EXIT
+}
+
+cluster_stop() {
+  if [ -n "${TG_DIR:-}" ] && [ -d "$TG_DIR/data" ]; then
+    as_pg "$PGBIN/pg_ctl" -D "$TG_DIR/data" -m fast -w stop >/dev/null 2>&1 || true
+    rm -rf "$TG_DIR"
+  fi
+  TG_DIR=""
+}
+
+psql_tg() {
+  "$PGBIN/psql" -X -v ON_ERROR_STOP=1 -q "$@"
+}
