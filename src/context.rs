@@ -4,7 +4,8 @@
 
 use crate::gucs;
 use std::cell::RefCell;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering::Relaxed};
 use tenant_guard_core::claims::{self, Config, IdKind, Inputs, Json, Resolution};
 
 pub struct State {
@@ -82,10 +83,35 @@ fn read_all(names: &[String]) -> Vec<Option<String>> {
 // The hot path's copy of the answer: plain loads, no RefCell, no allocation.
 // Valid while FAST_GEN equals the settings generation; only filled when every
 // setting read is hooked (otherwise the text must be compared on each call).
+// FAST_PTR points at an interned, never-freed copy of the tenant id (null: no
+// tenant), so the datum can be returned by reference without a palloc.
 static FAST_GEN: AtomicU64 = AtomicU64::new(0);
-static FAST_SOME: AtomicBool = AtomicBool::new(false);
-static FAST_HI: AtomicU64 = AtomicU64::new(0);
-static FAST_LO: AtomicU64 = AtomicU64::new(0);
+static FAST_PTR: AtomicPtr<[u8; 16]> = AtomicPtr::new(std::ptr::null_mut());
+
+/// Distinct tenant ids interned per backend before falling back to the slow
+/// path (about 2 MB): far more tenants than one connection serves.
+const INTERN_LIMIT: usize = 65_536;
+
+thread_local! {
+    static INTERNED: RefCell<HashMap<[u8; 16], &'static [u8; 16]>> = RefCell::new(HashMap::new());
+}
+
+/// A stable address for `bytes`, valid (and unchanged) for the life of the
+/// backend, so PostgreSQL may keep the datum as long as it likes.
+fn intern(bytes: [u8; 16]) -> Option<&'static [u8; 16]> {
+    INTERNED.with(|m| {
+        let mut m = m.borrow_mut();
+        if let Some(p) = m.get(&bytes) {
+            return Some(*p);
+        }
+        if m.len() >= INTERN_LIMIT {
+            return None;
+        }
+        let p: &'static [u8; 16] = Box::leak(Box::new(bytes));
+        m.insert(bytes, p);
+        Some(p)
+    })
+}
 
 /// Runs `f` over the current, fresh state.
 pub fn with<R>(f: impl FnOnce(&mut State) -> R) -> R {
@@ -107,37 +133,46 @@ pub fn with<R>(f: impl FnOnce(&mut State) -> R) -> R {
             }
         }
         let state = slot.as_mut().expect("state was just filled");
-        if state.all_hooked {
-            let bytes = state.org_uuid.unwrap_or_default();
-            FAST_SOME.store(state.org_uuid.is_some(), Relaxed);
-            FAST_HI.store(u64::from_be_bytes(bytes[..8].try_into().unwrap()), Relaxed);
-            FAST_LO.store(u64::from_be_bytes(bytes[8..].try_into().unwrap()), Relaxed);
-            FAST_GEN.store(generation, Relaxed);
-        } else {
-            FAST_GEN.store(0, Relaxed);
+        let fast = match state.org_uuid {
+            None => Some(std::ptr::null_mut()),
+            Some(bytes) => intern(bytes).map(|p| p as *const [u8; 16] as *mut [u8; 16]),
+        };
+        match fast {
+            Some(ptr) if state.all_hooked => {
+                FAST_PTR.store(ptr, Relaxed);
+                FAST_GEN.store(generation, Relaxed);
+            }
+            _ => FAST_GEN.store(0, Relaxed),
         }
         f(state)
     })
 }
 
-/// The hot path for `get_current_org_id()`: `Some(answer)` when the cached
-/// answer is fresh (plain loads, nothing that can fail), `None` when the
-/// settings changed and [`org_uuid`] must resolve again.
+/// What the hot path knows without resolving.
+pub enum Fast {
+    /// The settings changed: call [`org_uuid`].
+    Stale,
+    /// No tenant.
+    Null,
+    /// The tenant id, at an address valid for the life of the backend.
+    Tenant(*const [u8; 16]),
+}
+
+/// The hot path for `get_current_org_id()`: two plain loads, nothing that can fail.
 #[inline]
-pub fn fresh_org_uuid() -> Option<Option<[u8; 16]>> {
+pub fn fast_org() -> Fast {
     if FAST_GEN.load(Relaxed) != gucs::generation() {
-        return None;
+        return Fast::Stale;
     }
-    if !FAST_SOME.load(Relaxed) {
-        return Some(None);
+    let ptr = FAST_PTR.load(Relaxed);
+    if ptr.is_null() {
+        Fast::Null
+    } else {
+        Fast::Tenant(ptr)
     }
-    let mut bytes = [0u8; 16];
-    bytes[..8].copy_from_slice(&FAST_HI.load(Relaxed).to_be_bytes());
-    bytes[8..].copy_from_slice(&FAST_LO.load(Relaxed).to_be_bytes());
-    Some(Some(bytes))
 }
 
 /// The tenant, resolving again if needed.
 pub fn org_uuid() -> Option<[u8; 16]> {
-    fresh_org_uuid().unwrap_or_else(|| with(|s| s.org_uuid))
+    with(|s| s.org_uuid)
 }

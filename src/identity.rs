@@ -151,45 +151,45 @@ pub mod identity {
 /// malformed claims).
 ///
 /// Hand-written instead of `#[pg_extern]` because RLS calls it once per row:
-/// when the cache is fresh this is two atomic loads and a 16-byte palloc,
-/// about 8 ns per row less than pgrx's generic wrapper. The slow path (claims
-/// changed) runs inside pgrx's guard, so a Rust panic or a PostgreSQL error
-/// there is reported as an ERROR, never unwound into C.
+/// when the cache is fresh this is two atomic loads, returning a pointer to an
+/// interned copy of the id that lives as long as the backend (PostgreSQL never
+/// frees a by-reference function result it did not allocate; functions such
+/// as `uuid_larger` return pointers into buffers just the same). The slow path
+/// (claims changed) runs inside pgrx's guard, so a Rust panic or a PostgreSQL
+/// error there is reported as an ERROR, never unwound into C.
 ///
 /// # Safety
-/// Called by PostgreSQL's fmgr with a valid `fcinfo`. `palloc` is called
-/// without pgrx's setjmp guard: the only error it can raise is out-of-memory,
-/// and this frame owns nothing that needs dropping, so a longjmp over it is sound.
+/// Called by PostgreSQL's fmgr with a valid `fcinfo`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn tg_get_current_org_id(
     fcinfo: pg_sys::FunctionCallInfo,
 ) -> pg_sys::Datum {
-    let org = match crate::context::fresh_org_uuid() {
-        Some(org) => org,
-        None => unsafe { pg_sys::submodules::panic::pgrx_extern_c_guard(crate::context::org_uuid) },
+    use crate::context::{fast_org, Fast};
+    let datum = match fast_org() {
+        Fast::Tenant(ptr) => return pg_sys::Datum::from(ptr),
+        Fast::Null => None,
+        // After a change (or past the intern limit): resolve and return an
+        // ordinary palloc'd copy, all inside the guard.
+        Fast::Stale => unsafe {
+            pg_sys::submodules::panic::pgrx_extern_c_guard(|| {
+                crate::context::org_uuid().map(|bytes| {
+                    let p = pg_sys::palloc(16) as *mut [u8; 16];
+                    p.write(bytes);
+                    pg_sys::Datum::from(p)
+                })
+            })
+        },
     };
-    match org {
-        Some(bytes) => unsafe {
-            let p = raw_palloc(16) as *mut [u8; 16];
-            p.write(bytes);
-            pg_sys::Datum::from(p)
-        },
-        None => unsafe {
-            (*fcinfo).isnull = true;
-            pg_sys::Datum::from(0usize)
-        },
-    }
+    datum.unwrap_or_else(|| {
+        unsafe { (*fcinfo).isnull = true };
+        pg_sys::Datum::from(0usize)
+    })
 }
 
 #[unsafe(no_mangle)]
 pub extern "C" fn pg_finfo_tg_get_current_org_id() -> &'static pg_sys::Pg_finfo_record {
     const V1: pg_sys::Pg_finfo_record = pg_sys::Pg_finfo_record { api_version: 1 };
     &V1
-}
-
-unsafe extern "C" {
-    #[link_name = "palloc"]
-    fn raw_palloc(size: usize) -> *mut std::ffi::c_void;
 }
 
 extension_sql!(

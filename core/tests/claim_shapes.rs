@@ -617,6 +617,13 @@ fn cases() -> Vec<Case> {
             .claims(r#"{"app_metadata":{"org_id":"$A"},"app_metadata":{"org_id":"$A"}}"#)
             .ok("$A")
             .steps(CLAIMS, "app_metadata.org_id", &[S::Used, S::Used]),
+        case("untrusted user_metadata repeated cannot hide the tenant")
+            .claims(r#"{"app_metadata":{"organization_id":"$A"},"user_metadata":{"organization_id":"$B"},"user_metadata":{}}"#)
+            .ok("$A")
+            .step(CLAIMS, "user_metadata.organization_id", S::Untrusted),
+        case("untrusted user_metadata key repeated with an empty copy")
+            .claims(r#"{"app_metadata":{"organization_id":"$A"},"user_metadata":{"organization_id":"$B","organization_id":""}}"#)
+            .ok("$A"),
         case("duplicate key, both null")
             .claims(r#"{"org_id":null,"org_id":""}"#)
             .err(F::Absent),
@@ -862,6 +869,19 @@ fn user_id_shapes() {
             Some(A),
         ),
         (
+            "duplicate sub, one copy null (jsonb and auth.uid() see null)",
+            &[(CLAIMS, r#"{"sub":"$A","sub":null}"#)],
+            None,
+        ),
+        (
+            "a malformed legacy setting fails the user id closed",
+            &[
+                (LEGACY_SUB, "$A"),
+                ("request.jwt.claim.app_metadata", "{bad"),
+            ],
+            None,
+        ),
+        (
             "sub is not a UUID",
             &[(CLAIMS, r#"{"sub":"user_2abc"}"#)],
             None,
@@ -895,6 +915,19 @@ fn user_id_shapes() {
 #[test]
 fn role_shapes() {
     let table: &[Row] = &[
+        (
+            "duplicate role with different values (jsonb keeps the last)",
+            &[(CLAIMS, r#"{"role":"authenticated","role":"service_role"}"#)],
+            None,
+        ),
+        (
+            "a malformed legacy setting fails the role closed",
+            &[
+                ("request.jwt.claim.role", "authenticated"),
+                ("request.jwt.claim.user_metadata", "[1,"),
+            ],
+            None,
+        ),
         (
             "top-level role wins",
             &[

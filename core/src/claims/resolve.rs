@@ -285,6 +285,15 @@ impl Collector {
             }
             return;
         }
+        if !trusted {
+            // Never read, only reported: it cannot change the result, not even
+            // through the repeated-key rule below.
+            for v in values.iter().filter(|v| !matches!(v, Json::Null)) {
+                self.step(source, path, Some(v.to_text()), Status::Untrusted,
+                    "user_metadata is editable by the user; enable tenant_guard.trust_user_metadata only if your auth server controls it");
+            }
+            return;
+        }
         let dup = values.len() > 1;
         let is_absent =
             |v: &&Json| matches!(v, Json::Null) || matches!(v, Json::Str(s) if s.is_empty());
@@ -306,13 +315,6 @@ impl Collector {
             } else {
                 ""
             };
-            if !trusted {
-                if !matches!(v, Json::Null) {
-                    self.step(source, path, raw, Status::Untrusted,
-                        "user_metadata is editable by the user; enable tenant_guard.trust_user_metadata only if your auth server controls it");
-                }
-                continue;
-            }
             if list {
                 match check_list(v, kind) {
                     Ok(None) => {
@@ -562,24 +564,41 @@ fn decide(mut c: Collector, kind: IdKind) -> Resolution {
     }
 }
 
+/// The claims documents (JSON setting, then legacy settings); `None` when any
+/// is malformed, which fails every helper closed.
+fn documents(config: &Config, inputs: &Inputs) -> Option<Vec<Json>> {
+    let claims = claims_document(inputs).ok()?;
+    let (legacy, errors) = legacy_document(inputs, config);
+    if !errors.is_empty() {
+        return None;
+    }
+    Some([claims, legacy].into_iter().flatten().collect())
+}
+
+/// The one value under `key`: `Err` when the key repeats with different
+/// values (parsers disagree on which copy wins).
+fn single<'a>(doc: &'a Json, key: &str) -> Result<Option<&'a Json>, ()> {
+    let all = doc.get_all(key);
+    match all.first() {
+        Some(first) if all.iter().any(|v| v != first) => Err(()),
+        first => Ok(first.copied()),
+    }
+}
+
 /// The user id (`sub`): from the claims and the legacy `request.jwt.claim.sub`;
 /// both must agree and be a UUID, else `None`.
 pub fn user_id(config: &Config, inputs: &Inputs) -> Option<[u8; 16]> {
-    let claims = claims_document(inputs).ok()?;
-    let (legacy, _) = legacy_document(inputs, config);
     let mut found: Option<[u8; 16]> = None;
-    for doc in [claims, legacy].iter().flatten() {
-        for v in doc.get_all("sub") {
-            let id = match v {
-                Json::Null => continue,
-                Json::Str(s) if s.is_empty() => continue,
-                Json::Str(s) => uuid::parse(s)?,
-                _ => return None,
-            };
-            match found {
-                Some(f) if f != id => return None,
-                _ => found = Some(id),
-            }
+    for doc in documents(config, inputs)? {
+        let id = match single(&doc, "sub").ok()? {
+            None | Some(Json::Null) => continue,
+            Some(Json::Str(s)) if s.is_empty() => continue,
+            Some(Json::Str(s)) => uuid::parse(s)?,
+            Some(_) => return None,
+        };
+        match found {
+            Some(f) if f != id => return None,
+            _ => found = Some(id),
         }
     }
     found
@@ -588,22 +607,21 @@ pub fn user_id(config: &Config, inputs: &Inputs) -> Option<[u8; 16]> {
 /// The role: the top-level `role` claim (PostgREST always sets it), else
 /// `app_metadata.role`, else the role setting (`app.role`). First present wins:
 /// these name different things, so disagreement is expected, not a conflict.
+/// A repeated key with different values fails closed.
 pub fn role(config: &Config, inputs: &Inputs) -> Option<String> {
-    let claims = claims_document(inputs).ok()?;
-    let (legacy, _) = legacy_document(inputs, config);
-    let docs: Vec<&Json> = [&claims, &legacy].into_iter().flatten().collect();
-    let text = |v: &Json| match v {
-        Json::Str(s) if !s.is_empty() && !s.contains('\0') => Some(s.clone()),
+    let docs = documents(config, inputs)?;
+    let text = |v: Option<&Json>| match v {
+        Some(Json::Str(s)) if !s.is_empty() && !s.contains('\0') => Some(s.clone()),
         _ => None,
     };
     for doc in &docs {
-        if let Some(r) = doc.get_all("role").into_iter().find_map(text) {
+        if let Some(r) = text(single(doc, "role").ok()?) {
             return Some(r);
         }
     }
     for doc in &docs {
-        for app in doc.get_all("app_metadata") {
-            if let Some(r) = app.get_all("role").into_iter().find_map(text) {
+        if let Some(app) = single(doc, "app_metadata").ok()? {
+            if let Some(r) = text(single(app, "role").ok()?) {
                 return Some(r);
             }
         }

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Runs the driver tests (tests/driver/*.py, plain unittest with Debian's
+# python3-psycopg2) against the installed extension.
+#
+#   scripts/driver_tests.sh
+#
+# Cluster: when PGHOST is set and `psql -c 'select 1'` succeeds with the current
+# PG* environment, that server is used and left running; otherwise a throwaway
+# cluster is started with scripts/cluster.sh on TG_PORT (default 54351) and
+# stopped on exit. Each test file creates (and drops) its own database.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
+export TG_PORT=${TG_PORT:-54351}
+PGBIN=${PGBIN:-$("$PG_CONFIG" --bindir)}
+export PGBIN
+PYTHON=${PYTHON:-/usr/bin/python3}
+# shellcheck source=scripts/cluster.sh
+source "$ROOT/scripts/cluster.sh"
+
+if ! "$PYTHON" -c 'import psycopg2' 2>/dev/null; then
+  echo "driver_tests: $PYTHON cannot import psycopg2 (apt-get install python3-psycopg2, or bash scripts/setup.sh)" >&2
+  exit 1
+fi
+
+started=0
+# A cluster started by scripts/cluster.sh in the calling script: TG_DIR is its socket dir.
+if [ -z "${PGHOST:-}" ] && [ -n "${TG_DIR:-}" ] && [ -d "$TG_DIR/data" ]; then
+  export PGHOST=$TG_DIR PGPORT=${PGPORT:-$TG_PORT}
+fi
+if [ -n "${PGHOST:-}" ] && "$PGBIN/psql" -X -q -At -d postgres -U "${PGUSER:-postgres}" -c 'select 1' >/dev/null 2>&1; then
+  export PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-postgres}
+  echo "driver_tests: using the running server at host=$PGHOST port=$PGPORT"
+else
+  cluster_start || { cluster_stop; exit 1; }
+  started=1
+  echo "driver_tests: started a throwaway cluster in $TG_DIR (port $PGPORT)"
+fi
+cleanup() {
+  local rc=$?
+  if [ "$started" = 1 ]; then cluster_stop; fi
+  return "$rc"
+}
+trap cleanup EXIT
+
+rc=0
+for t in "$ROOT"/tests/driver/test_*.py; do
+  echo "=== $t"
+  "$PYTHON" "$t" || rc=1
+done
+if [ "$rc" -ne 0 ]; then
+  echo "driver_tests: FAILED" >&2
+  exit 1
+fi
+echo "driver_tests: ok"
