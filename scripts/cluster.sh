@@ -33,3 +33,21 @@ cluster_stop() {
 psql_tg() {
   "$PGBIN/psql" -X -v ON_ERROR_STOP=1 -q "$@"
 }
+
+# Uses the server the PG* variables (or a calling script's TG_DIR) point at,
+# else starts a throwaway one; sets TG_STARTED=1 when this call started it.
+cluster_use_or_start() {
+  local who=$1
+  TG_STARTED=0
+  if [ -z "${PGHOST:-}" ] && [ -n "${TG_DIR:-}" ] && [ -d "$TG_DIR/data" ]; then
+    export PGHOST=$TG_DIR PGPORT=${PGPORT:-$TG_PORT}
+  fi
+  if [ -n "${PGHOST:-}" ] && "$PGBIN/psql" -X -q -At -d postgres -U "${PGUSER:-postgres}" -c 'select 1' >/dev/null 2>&1; then
+    export PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-postgres}
+    echo "$who: using the running server at host=$PGHOST port=$PGPORT"
+  else
+    cluster_start || { cluster_stop; return 1; }
+    TG_STARTED=1
+    echo "$who: started a throwaway cluster in $TG_DIR (port $PGPORT)"
+  fi
+}

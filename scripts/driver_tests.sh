@@ -25,22 +25,10 @@ if ! "$PYTHON" -c 'import psycopg2' 2>/dev/null; then
   exit 1
 fi
 
-started=0
-# A cluster started by scripts/cluster.sh in the calling script: TG_DIR is its socket dir.
-if [ -z "${PGHOST:-}" ] && [ -n "${TG_DIR:-}" ] && [ -d "$TG_DIR/data" ]; then
-  export PGHOST=$TG_DIR PGPORT=${PGPORT:-$TG_PORT}
-fi
-if [ -n "${PGHOST:-}" ] && "$PGBIN/psql" -X -q -At -d postgres -U "${PGUSER:-postgres}" -c 'select 1' >/dev/null 2>&1; then
-  export PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-postgres}
-  echo "driver_tests: using the running server at host=$PGHOST port=$PGPORT"
-else
-  cluster_start || { cluster_stop; exit 1; }
-  started=1
-  echo "driver_tests: started a throwaway cluster in $TG_DIR (port $PGPORT)"
-fi
+cluster_use_or_start driver_tests || exit 1
 cleanup() {
   local rc=$?
-  if [ "$started" = 1 ]; then cluster_stop; fi
+  if [ "$TG_STARTED" = 1 ]; then cluster_stop; fi
   return "$rc"
 }
 trap cleanup EXIT

@@ -10,8 +10,9 @@ use tenant_guard_core::claims::{self, Config, IdKind, Inputs, Json, Resolution};
 
 pub struct State {
     generation: u64,
-    /// Every setting read is hooked: the generation alone proves freshness.
-    all_hooked: bool,
+    /// Positions in `names` of settings without our assign hook: their text is
+    /// compared on each call (hooked ones only change with the generation).
+    polled: Vec<usize>,
     config: Config,
     names: Vec<String>,
     raw: Vec<Option<String>>,
@@ -37,10 +38,12 @@ impl State {
                 .filter_map(|id| claims::uuid::parse(id))
                 .collect()
         });
-        let all_hooked = names.iter().all(|n| gucs::is_hooked(n));
+        let polled = (0..names.len())
+            .filter(|&i| !gucs::is_hooked(&names[i]))
+            .collect();
         State {
             generation,
-            all_hooked,
+            polled,
             config,
             names,
             raw,
@@ -119,7 +122,10 @@ pub fn with<R>(f: impl FnOnce(&mut State) -> R) -> R {
         let mut slot = cell.borrow_mut();
         let generation = gucs::generation();
         let fresh = match slot.as_ref() {
-            Some(s) if s.generation == generation => s.all_hooked || s.raw == read_all(&s.names),
+            Some(s) if s.generation == generation => s
+                .polled
+                .iter()
+                .all(|&i| s.raw[i] == gucs::read_setting(&s.names[i])),
             _ => false,
         };
         if !fresh {
@@ -138,7 +144,7 @@ pub fn with<R>(f: impl FnOnce(&mut State) -> R) -> R {
             Some(bytes) => intern(bytes).map(|p| p as *const [u8; 16] as *mut [u8; 16]),
         };
         match fast {
-            Some(ptr) if state.all_hooked => {
+            Some(ptr) if state.polled.is_empty() => {
                 FAST_PTR.store(ptr, Relaxed);
                 FAST_GEN.store(generation, Relaxed);
             }
