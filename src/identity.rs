@@ -192,15 +192,4 @@ pub extern "C" fn pg_finfo_tg_get_current_org_id() -> &'static pg_sys::Pg_finfo_
     &V1
 }
 
-extension_sql!(
-    r#"
-CREATE FUNCTION identity.get_current_org_id() RETURNS uuid
-  STABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'tg_get_current_org_id';
-COMMENT ON FUNCTION identity.get_current_org_id() IS
-  'The tenant every trusted claim location agrees on, or NULL. See identity.explain_claims().';
-GRANT USAGE ON SCHEMA identity TO PUBLIC;
-COMMENT ON SCHEMA identity IS 'tenant_guard claim helpers: call these from RLS policies';
-"#,
-    name = "identity_grants",
-    finalize
-);
+extension_sql_file!("../sql/identity.sql", name = "identity_sql", finalize);
