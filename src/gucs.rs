@@ -29,6 +29,12 @@ pub static CLAIM_KEYS: GucSetting<Option<CString>> =
 pub static TRUST_USER_METADATA: GucSetting<bool> = GucSetting::<bool>::new(false);
 pub static TENANT_SETTING: GucSetting<Option<CString>> =
     GucSetting::<Option<CString>>::new(Some(c"app.tenant_id"));
+/// Audit: the roles clients use (besides PUBLIC).
+pub static CLIENT_ROLES: GucSetting<Option<CString>> =
+    GucSetting::<Option<CString>>::new(Some(c"anon,authenticated"));
+/// Audit: column names that mark a tenant table.
+pub static TENANT_COLUMNS: GucSetting<Option<CString>> =
+    GucSetting::<Option<CString>>::new(Some(c"organization_id,org_id,tenant_id"));
 pub static ROLE_SETTING: GucSetting<Option<CString>> =
     GucSetting::<Option<CString>>::new(Some(c"app.role"));
 
@@ -157,6 +163,23 @@ pub fn init() {
         );
     }
 
+    GucRegistry::define_string_guc(
+        c"tenant_guard.client_roles",
+        c"Audit: the roles clients use (besides PUBLIC), comma-separated.",
+        c"",
+        &CLIENT_ROLES,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_string_guc(
+        c"tenant_guard.tenant_columns",
+        c"Audit: column names that mark a tenant table, comma-separated.",
+        c"",
+        &TENANT_COLUMNS,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+
     // Define the claim-carrying settings ourselves (a placeholder's value is
     // carried over), so that their changes reach our assign hook. They behave
     // as before for everyone else: user-settable strings, empty by default.
@@ -184,6 +207,15 @@ pub fn init() {
         hooked.insert(name.to_ascii_lowercase());
     }
     let _ = HOOKED.set(hooked);
+}
+
+/// A comma-list setting as trimmed, non-empty items.
+pub fn list_setting(s: &GucSetting<Option<CString>>) -> Vec<String> {
+    string_setting(s, "")
+        .split(',')
+        .map(|x| x.trim().to_owned())
+        .filter(|x| !x.is_empty())
+        .collect()
 }
 
 fn string_setting(s: &GucSetting<Option<CString>>, default: &str) -> String {

@@ -8,6 +8,7 @@
 
 use pgrx::prelude::*;
 
+mod audit;
 mod context;
 mod error;
 mod gucs;

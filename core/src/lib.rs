@@ -2,4 +2,5 @@
 //! moves setting values in and results out, and every decision is made (and
 //! unit-tested) here.
 
+pub mod audit;
 pub mod claims;

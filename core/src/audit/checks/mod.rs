@@ -1,0 +1,38 @@
+//! Every check, one file per family. Each family exports its checks'
+//! metadata (`CHECKS`) and a `run` over the derived model.
+
+use super::finding::{Check, Finding};
+use super::model::Ctx;
+
+pub mod claims;
+pub mod grants;
+pub mod recursion;
+pub mod rls;
+pub mod tenancy;
+
+type Run = fn(&Ctx, &mut Vec<Finding>);
+
+/// (metadata, runner) of every family, in report order.
+const FAMILIES: &[(&[&Check], Run)] = &[
+    (rls::CHECKS, rls::run),
+    (tenancy::CHECKS, tenancy::run),
+    (grants::CHECKS, grants::run),
+    (recursion::CHECKS, recursion::run),
+    (claims::CHECKS, claims::run),
+];
+
+/// Metadata of every check code (docs are tested against this list).
+pub fn all() -> Vec<&'static Check> {
+    FAMILIES
+        .iter()
+        .flat_map(|(c, _)| c.iter().copied())
+        .collect()
+}
+
+pub fn run_all(ctx: &Ctx) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for (_, run) in FAMILIES {
+        run(ctx, &mut out);
+    }
+    out
+}
