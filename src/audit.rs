@@ -7,9 +7,7 @@ use pgrx::pg_sys::panic::ErrorReport;
 use pgrx::prelude::*;
 use pgrx::{JsonB, PgSqlErrorCode};
 use std::collections::HashMap;
-use tenant_guard_core::audit::{self, AuditConfig, Finding, Level, Snapshot};
-
-const SNAPSHOT_SQL: &str = include_str!("../sql/queries/snapshot.sql");
+use tenant_guard_core::audit::{self, AuditConfig, Finding, Level};
 
 extension_sql_file!("../sql/audit.sql", name = "audit_sql");
 
@@ -33,10 +31,7 @@ fn internal(msg: String) -> ErrorReport {
 
 /// Findings with whether each is suppressed (unexpired row in tenant_guard.suppressions).
 fn findings(schemas: Option<Vec<Option<String>>>) -> Result<Vec<(Finding, bool)>, ErrorReport> {
-    let json = Spi::get_one::<String>(SNAPSHOT_SQL)
-        .map_err(|e| internal(format!("reading the catalog snapshot failed: {e}")))?
-        .ok_or_else(|| internal("the catalog snapshot query returned NULL".into()))?;
-    let snap = Snapshot::from_json(&json).map_err(internal)?;
+    let snap = crate::catalog::load().map_err(internal)?;
     let found = audit::run(&snap, &config(schemas));
     let suppressed: HashMap<String, ()> = Spi::connect(|client| {
         let rows = client.select(
@@ -174,4 +169,11 @@ pub fn assert_clean(
     )
     .set_detail(detail.join("\n"))
     .set_hint("SELECT * FROM tenant_guard.audit() shows each finding with its remediation; suppress accepted ones in tenant_guard.suppressions with a reason."))
+}
+
+/// The catalog snapshot the audit analyses, as JSON (with analysed SQL
+/// function bodies): attach it to a bug report, or use it as a test fixture.
+#[pg_extern(stable)]
+pub fn audit_snapshot() -> Result<String, ErrorReport> {
+    Ok(crate::catalog::load().map_err(internal)?.to_json())
 }

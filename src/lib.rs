@@ -9,6 +9,7 @@
 use pgrx::prelude::*;
 
 mod audit;
+mod catalog;
 mod context;
 mod error;
 mod gucs;

@@ -3,7 +3,7 @@
 //! server.
 
 use super::node::{self, Value};
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::HashMap;
 
 pub type Oid = u32;
@@ -40,14 +40,14 @@ fn de_oids<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Oid>, D::Error> {
         .collect())
 }
 
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
 pub struct AclItem {
     #[serde(deserialize_with = "de_oid")]
     pub grantee: Oid,
     pub privilege: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Role {
     #[serde(deserialize_with = "de_oid")]
     pub oid: Oid,
@@ -60,7 +60,7 @@ pub struct Role {
     pub member_of: Vec<Oid>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Schema {
     #[serde(deserialize_with = "de_oid")]
     pub oid: Oid,
@@ -71,7 +71,7 @@ pub struct Schema {
     pub acl: Vec<AclItem>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Column {
     pub num: i32,
     pub name: String,
@@ -80,7 +80,7 @@ pub struct Column {
     pub not_null: bool,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Index {
     pub name: String,
     pub unique: bool,
@@ -91,7 +91,7 @@ pub struct Index {
     pub columns: Option<Vec<Option<String>>>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Table {
     #[serde(deserialize_with = "de_oid")]
     pub oid: Oid,
@@ -114,7 +114,7 @@ pub struct Table {
     pub view_relations: Vec<Oid>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Policy {
     #[serde(deserialize_with = "de_oid")]
     pub oid: Oid,
@@ -138,7 +138,7 @@ pub struct Policy {
     pub with_check_tree: Option<Value>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Function {
     #[serde(deserialize_with = "de_oid")]
     pub oid: Oid,
@@ -173,7 +173,7 @@ pub struct Function {
     pub acl: Vec<AclItem>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct DefaultAcl {
     #[serde(deserialize_with = "de_oid")]
     pub role: Oid,
@@ -184,12 +184,12 @@ pub struct DefaultAcl {
     pub acl: Vec<AclItem>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct Settings {
     pub pgrst_db_schemas: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Snapshot {
     #[serde(deserialize_with = "de_oid")]
     pub database_owner: Oid,
@@ -259,6 +259,12 @@ impl Snapshot {
             }
         }
         self.parse_errors = errors;
+    }
+
+    /// The snapshot as JSON (analysed bodies included), loadable with
+    /// [`Snapshot::from_json`]: for bug reports and test fixtures.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
     }
 
     pub fn role_by_name(&self, name: &str) -> Option<&Role> {

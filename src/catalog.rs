@@ -1,0 +1,102 @@
+//! Reads the catalog into a `Snapshot`: one SPI query (sql/queries/snapshot.sql)
+//! for the catalog, plus parse analysis of `LANGUAGE sql` function bodies,
+//! which PostgreSQL stores as text (only `BEGIN ATOMIC` bodies are stored as
+//! node trees). The analysed trees let the pure checks see which relations
+//! and functions a helper reads, exactly as PostgreSQL resolves them.
+
+use pgrx::pg_sys;
+use pgrx::prelude::*;
+use pgrx::PgList;
+use std::ffi::{c_void, CStr, CString};
+use tenant_guard_core::audit::snapshot::Oid;
+use tenant_guard_core::audit::Snapshot;
+
+const SNAPSHOT_SQL: &str = include_str!("../sql/queries/snapshot.sql");
+
+unsafe extern "C-unwind" {
+    // executor/functions.h, not in pgrx's bindings.
+    fn prepare_sql_fn_parse_info(
+        procedure_tuple: pg_sys::HeapTuple,
+        call_expr: *mut pg_sys::Node,
+        input_collation: pg_sys::Oid,
+    ) -> *mut c_void;
+    fn sql_fn_parser_setup(pstate: *mut pg_sys::ParseState, pinfo: *mut c_void);
+}
+
+pub fn load() -> Result<Snapshot, String> {
+    let json = Spi::get_one::<String>(SNAPSHOT_SQL)
+        .map_err(|e| format!("reading the catalog snapshot failed: {e}"))?
+        .ok_or("the catalog snapshot query returned NULL")?;
+    let mut snap = Snapshot::from_json(&json)?;
+    let bodies = snap
+        .sql_bodies_to_analyze()
+        .into_iter()
+        .filter_map(|(oid, src, _)| analyze_sql_function(oid, &src).map(|t| (oid, t)))
+        .collect();
+    snap.set_analyzed_bodies(bodies);
+    Ok(snap)
+}
+
+/// Parse analysis (not rewriting: no policies are expanded, so a recursive
+/// policy cannot raise here) of a SQL function's body, with its named
+/// parameters resolved as PostgreSQL does when it runs the function. Done in
+/// a subtransaction: a body that no longer analyses (a dropped table, a
+/// polymorphic argument) yields `None` and leaves no trace.
+fn analyze_sql_function(oid: Oid, src: &str) -> Option<String> {
+    let source = CString::new(src).ok()?;
+    unsafe {
+        let old_context = pg_sys::CurrentMemoryContext;
+        let old_owner = pg_sys::CurrentResourceOwner;
+        pg_sys::BeginInternalSubTransaction(std::ptr::null());
+        pg_sys::MemoryContextSwitchTo(old_context);
+        PgTryBuilder::new(|| {
+            let text = analyze_in_subtransaction(oid, &source);
+            pg_sys::ReleaseCurrentSubTransaction();
+            pg_sys::MemoryContextSwitchTo(old_context);
+            pg_sys::CurrentResourceOwner = old_owner;
+            text
+        })
+        .catch_others(|_| {
+            pg_sys::MemoryContextSwitchTo(old_context);
+            pg_sys::FlushErrorState();
+            pg_sys::RollbackAndReleaseCurrentSubTransaction();
+            pg_sys::MemoryContextSwitchTo(old_context);
+            pg_sys::CurrentResourceOwner = old_owner;
+            None
+        })
+        .execute()
+    }
+}
+
+/// # Safety
+/// Must run inside a subtransaction that is rolled back if this raises.
+unsafe fn analyze_in_subtransaction(oid: Oid, source: &CStr) -> Option<String> {
+    unsafe {
+        let tuple = pg_sys::SearchSysCache1(
+            pg_sys::SysCacheIdentifier::PROCOID as i32,
+            pg_sys::Datum::from(pg_sys::Oid::from(oid)),
+        );
+        if tuple.is_null() {
+            return None;
+        }
+        let pinfo = pg_sys::submodules::ffi::pg_guard_ffi_boundary(|| {
+            prepare_sql_fn_parse_info(tuple, std::ptr::null_mut(), pg_sys::InvalidOid)
+        });
+        pg_sys::ReleaseSysCache(tuple);
+        let raw = pg_sys::raw_parser(source.as_ptr(), pg_sys::RawParseMode::RAW_PARSE_DEFAULT);
+        let stmts = PgList::<pg_sys::RawStmt>::from_pg(raw);
+        let mut parts = Vec::new();
+        for stmt in stmts.iter_ptr() {
+            let query = pg_sys::parse_analyze_withcb(
+                stmt,
+                source.as_ptr(),
+                Some(sql_fn_parser_setup),
+                pinfo,
+                std::ptr::null_mut(),
+            );
+            let text = pg_sys::nodeToString(query as *const c_void);
+            parts.push(CStr::from_ptr(text).to_string_lossy().into_owned());
+        }
+        Some(format!("({})", parts.join(" ")))
+    }
+}
