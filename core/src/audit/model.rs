@@ -202,6 +202,31 @@ impl<'a> Ctx<'a> {
             .find_map(|name| t.columns.iter().find(|c| &c.name == name))
     }
 
+    /// The column a policy should compare with the caller's tenant: the tenant
+    /// column, or `id` of a tenant root table (`organizations`, `tenants`, …).
+    pub fn tenant_key_column(&self, table: &Table) -> Option<&'a str> {
+        if let Some(c) = self.tenant_column(table) {
+            return Some(c.name.as_str());
+        }
+        const ROOTS: [&str; 6] = [
+            "organizations",
+            "organization",
+            "orgs",
+            "tenants",
+            "tenant",
+            "accounts",
+        ];
+        if ROOTS.contains(&table.name.as_str()) {
+            let t = self.tables.get(&table.oid)?;
+            return t
+                .columns
+                .iter()
+                .find(|c| c.name == "id" && c.type_name == "uuid")
+                .map(|c| c.name.as_str());
+        }
+        None
+    }
+
     pub fn column_name(&self, table: Oid, num: i64) -> Option<&'a str> {
         self.tables
             .get(&table)?

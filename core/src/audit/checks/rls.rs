@@ -250,11 +250,11 @@ fn always_true(ctx: &Ctx, t: &Table, out: &mut Vec<Finding>) {
         }
         let cmd = command_name(&p.cmd);
         let using = ctx
-            .tenant_column(t)
+            .tenant_key_column(t)
             .map(|c| {
                 format!(
                     "{} = (SELECT identity.get_current_org_id())",
-                    quote_ident(&c.name)
+                    quote_ident(c)
                 )
             })
             .unwrap_or_else(|| "<a condition on the row and the caller>".into());
