@@ -105,53 +105,194 @@ impl Node {
     }
 }
 
-/// Parses node-tree text. Errors name the byte offset; input that is not a
-/// node (e.g. an empty string) is an error, never a panic.
+/// Parses node-tree text. Input that is not a node tree (e.g. an empty
+/// string) is an error naming the byte offset, never a panic.
 pub fn parse(text: &str) -> Result<Value, String> {
     let mut p = Parser {
-        toks: tokenize(text),
-        pos: 0,
+        s: text.as_bytes(),
+        src: text,
+        i: 0,
     };
     let v = p.value(0)?;
-    if p.pos != p.toks.len() {
-        return Err(format!("trailing input at token {}", p.pos));
+    p.skip_ws();
+    if p.i != p.s.len() {
+        return Err(format!("trailing input at byte {}", p.i));
     }
     Ok(v)
 }
 
 const MAX_DEPTH: usize = 1_000;
 
-fn tokenize(text: &str) -> Vec<String> {
-    let mut toks = Vec::new();
-    let mut chars = text.chars().peekable();
-    while let Some(&c) = chars.peek() {
-        if c.is_whitespace() {
-            chars.next();
-        } else if matches!(c, '(' | ')' | '{' | '}') {
-            toks.push(c.to_string());
-            chars.next();
-        } else {
-            // A token runs to white space or a bracket; a backslash escapes
-            // the next character (outToken's escaping).
-            let mut t = String::new();
-            while let Some(&c) = chars.peek() {
-                if c.is_whitespace() || matches!(c, '(' | ')' | '{' | '}') {
-                    break;
-                }
-                chars.next();
-                if c == '\\' {
-                    t.push('\\');
-                    if let Some(n) = chars.next() {
-                        t.push(n);
-                    }
-                } else {
-                    t.push(c);
-                }
-            }
-            toks.push(t);
+/// A single pass over the bytes: tokens are slices of the input, and only
+/// stored values are copied (policy trees are large; this is the audit's
+/// hottest loop).
+struct Parser<'a> {
+    s: &'a [u8],
+    src: &'a str,
+    i: usize,
+}
+
+fn is_delim(b: u8) -> bool {
+    b.is_ascii_whitespace() || matches!(b, b'(' | b')' | b'{' | b'}')
+}
+
+impl<'a> Parser<'a> {
+    fn skip_ws(&mut self) {
+        while self.i < self.s.len() && self.s[self.i].is_ascii_whitespace() {
+            self.i += 1;
         }
     }
-    toks
+
+    fn peek(&mut self) -> Option<u8> {
+        self.skip_ws();
+        self.s.get(self.i).copied()
+    }
+
+    fn eof(&self) -> String {
+        format!("unexpected end of node text at byte {}", self.i)
+    }
+
+    /// The next token as a slice: up to white space or a bracket; a backslash
+    /// escapes the next byte (outToken's escaping).
+    fn token(&mut self) -> Result<&'a str, String> {
+        self.skip_ws();
+        let start = self.i;
+        while self.i < self.s.len() && !is_delim(self.s[self.i]) {
+            if self.s[self.i] == b'\\' {
+                self.i += 1;
+            }
+            self.i += 1;
+        }
+        self.i = self.i.min(self.s.len());
+        if self.i == start {
+            return Err(self.eof());
+        }
+        // Token boundaries are ASCII bytes, so this slice is valid UTF-8
+        // unless an escape split a character: fall back to lossy then.
+        self.src
+            .get(start..self.i)
+            .ok_or_else(|| format!("invalid token at byte {start}"))
+    }
+
+    fn expect(&mut self, b: u8) -> Result<(), String> {
+        match self.peek() {
+            Some(c) if c == b => {
+                self.i += 1;
+                Ok(())
+            }
+            Some(c) => Err(format!(
+                "expected '{}' at byte {}, found '{}'",
+                b as char, self.i, c as char
+            )),
+            None => Err(self.eof()),
+        }
+    }
+
+    fn value(&mut self, depth: usize) -> Result<Value, String> {
+        if depth > MAX_DEPTH {
+            return Err("node tree nested too deeply".into());
+        }
+        match self.peek() {
+            Some(b'{') => self.node(depth).map(Value::Node),
+            Some(b'(') => self.list(depth),
+            Some(b')' | b'}') => Err(format!(
+                "unexpected '{}' at byte {}",
+                self.s[self.i] as char, self.i
+            )),
+            Some(_) => {
+                let t = self.token()?;
+                if t == "<>" {
+                    return Ok(Value::Null);
+                }
+                if self.peek_token_is("[") {
+                    return self.bytes();
+                }
+                Ok(Value::Token(unescape(t)))
+            }
+            None => Err(self.eof()),
+        }
+    }
+
+    fn peek_token_is(&mut self, want: &str) -> bool {
+        let save = self.i;
+        let ok = self.token().is_ok_and(|t| t == want);
+        self.i = save;
+        ok
+    }
+
+    fn bytes(&mut self) -> Result<Value, String> {
+        self.token()?; // "["
+        let mut out = Vec::new();
+        loop {
+            let t = self.token()?;
+            if t == "]" {
+                return Ok(Value::Bytes(out));
+            }
+            let b: i64 = t.parse().map_err(|_| format!("bad datum byte {t:?}"))?;
+            out.push(b as u8);
+        }
+    }
+
+    fn list(&mut self, depth: usize) -> Result<Value, String> {
+        self.expect(b'(')?;
+        let save = self.i;
+        if let Some(b'i' | b'o' | b'x' | b'b') = self.peek() {
+            let t = self.token()?;
+            if matches!(t, "i" | "o" | "x" | "b") {
+                let mut ints = Vec::new();
+                loop {
+                    if self.peek() == Some(b')') {
+                        self.i += 1;
+                        return Ok(Value::Ints(ints));
+                    }
+                    let t = self.token()?;
+                    ints.push(t.parse().map_err(|_| format!("bad list integer {t:?}"))?);
+                }
+            }
+            self.i = save;
+        }
+        let mut items = Vec::new();
+        loop {
+            match self.peek() {
+                Some(b')') => {
+                    self.i += 1;
+                    return Ok(Value::List(items));
+                }
+                Some(_) => items.push(self.value(depth + 1)?),
+                None => return Err("unterminated list".into()),
+            }
+        }
+    }
+
+    fn node(&mut self, depth: usize) -> Result<Node, String> {
+        self.expect(b'{')?;
+        let tag = self.token()?.to_owned();
+        let mut fields = Vec::new();
+        loop {
+            match self.peek() {
+                Some(b'}') => {
+                    self.i += 1;
+                    return Ok(Node { tag, fields });
+                }
+                Some(b':') => {
+                    let name = self.token()?[1..].to_owned();
+                    // A field with no value (an empty string) is followed
+                    // directly by the next field or the closing brace.
+                    let v = match self.peek() {
+                        Some(b'}') => Value::Token(String::new()),
+                        Some(b':') => Value::Token(String::new()),
+                        _ => self.value(depth + 1)?,
+                    };
+                    fields.push((name, v));
+                }
+                Some(_) => {
+                    let v = self.value(depth + 1)?;
+                    fields.push((String::new(), v));
+                }
+                None => return Err(format!("unterminated node {tag}")),
+            }
+        }
+    }
 }
 
 /// Removes outToken's backslashes and a string node's surrounding quotes.
@@ -160,6 +301,9 @@ fn unescape(raw: &str) -> String {
         .strip_prefix('"')
         .and_then(|r| r.strip_suffix('"'))
         .unwrap_or(raw);
+    if !s.contains('\\') {
+        return s.to_owned();
+    }
     let mut out = String::with_capacity(s.len());
     let mut chars = s.chars();
     while let Some(c) = chars.next() {
@@ -172,117 +316,6 @@ fn unescape(raw: &str) -> String {
         }
     }
     out
-}
-
-struct Parser {
-    toks: Vec<String>,
-    pos: usize,
-}
-
-impl Parser {
-    fn peek(&self) -> Option<&str> {
-        self.toks.get(self.pos).map(String::as_str)
-    }
-    fn next(&mut self) -> Result<String, String> {
-        let t = self
-            .toks
-            .get(self.pos)
-            .cloned()
-            .ok_or_else(|| "unexpected end of node text".to_owned())?;
-        self.pos += 1;
-        Ok(t)
-    }
-
-    fn value(&mut self, depth: usize) -> Result<Value, String> {
-        if depth > MAX_DEPTH {
-            return Err("node tree nested too deeply".into());
-        }
-        match self.peek() {
-            Some("{") => self.node(depth).map(Value::Node),
-            Some("(") => self.list(depth),
-            Some("<>") => {
-                self.pos += 1;
-                Ok(Value::Null)
-            }
-            Some(_) => {
-                let t = self.next()?;
-                if self.peek() == Some("[") {
-                    return self.bytes();
-                }
-                Ok(Value::Token(unescape(&t)))
-            }
-            None => Err("unexpected end of node text".into()),
-        }
-    }
-
-    fn bytes(&mut self) -> Result<Value, String> {
-        self.next()?; // "["
-        let mut out = Vec::new();
-        loop {
-            let t = self.next()?;
-            if t == "]" {
-                return Ok(Value::Bytes(out));
-            }
-            let b: i64 = t.parse().map_err(|_| format!("bad datum byte {t:?}"))?;
-            out.push(b as u8);
-        }
-    }
-
-    fn list(&mut self, depth: usize) -> Result<Value, String> {
-        self.next()?; // "("
-        if matches!(self.peek(), Some("i" | "o" | "x" | "b")) {
-            self.next()?;
-            let mut ints = Vec::new();
-            loop {
-                let t = self.next()?;
-                if t == ")" {
-                    return Ok(Value::Ints(ints));
-                }
-                ints.push(t.parse().map_err(|_| format!("bad list integer {t:?}"))?);
-            }
-        }
-        let mut items = Vec::new();
-        loop {
-            match self.peek() {
-                Some(")") => {
-                    self.pos += 1;
-                    return Ok(Value::List(items));
-                }
-                Some(_) => items.push(self.value(depth + 1)?),
-                None => return Err("unterminated list".into()),
-            }
-        }
-    }
-
-    fn node(&mut self, depth: usize) -> Result<Node, String> {
-        self.next()?; // "{"
-        let tag = self.next()?;
-        let mut fields = Vec::new();
-        loop {
-            match self.peek() {
-                Some("}") => {
-                    self.pos += 1;
-                    return Ok(Node { tag, fields });
-                }
-                Some(t) if t.starts_with(':') => {
-                    let name = self.next()?[1..].to_owned();
-                    // A field with no value (e.g. an empty string) is followed
-                    // directly by the next field or the closing brace.
-                    let v = match self.peek() {
-                        Some(t) if t.starts_with(':') || t == "}" => Value::Token(String::new()),
-                        _ => self.value(depth + 1)?,
-                    };
-                    fields.push((name, v));
-                }
-                // Value nodes without field names (e.g. {A_CONST …} oddities)
-                Some(_) => {
-                    let v = self.value(depth + 1)?;
-                    fields.push((String::new(), v));
-                }
-                None => return Err(format!("unterminated node {tag}")),
-            }
-        }
-    }
 }
 
 #[cfg(test)]

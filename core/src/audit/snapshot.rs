@@ -227,12 +227,16 @@ impl Snapshot {
 
     /// Attaches analysed bodies (node-tree text) and parses them.
     pub fn set_analyzed_bodies(&mut self, bodies: Vec<(Oid, String)>) {
-        for (oid, text) in bodies {
-            if let Some(f) = self.functions.iter_mut().find(|f| f.oid == oid) {
+        let mut by_oid: HashMap<Oid, String> = bodies.into_iter().collect();
+        for f in &mut self.functions {
+            if let Some(text) = by_oid.remove(&f.oid) {
+                match node::parse(&text) {
+                    Ok(v) => f.body_tree = Some(v),
+                    Err(e) => self.parse_errors.push((f.oid, e)),
+                }
                 f.analyzed_body = Some(text);
             }
         }
-        self.parse_expressions();
     }
 
     fn parse_expressions(&mut self) {
