@@ -24,6 +24,8 @@ bash scripts/setup.sh
 step "cargo fmt --check" cargo fmt --all --check
 step "cargo clippy" cargo clippy --workspace --all-targets --quiet -- -D warnings
 step "core unit tests" cargo test -p tenant_guard_core --quiet
+step "audit corpus: reviewed EXPECT lines match the expected findings" \
+  python3 tests/corpus/check_expectations.py --strict tests/pg_regress/expected/audit_corpus.out
 
 pgrx_data=$(mktemp -d /tmp/tenant_guard_pgrx.XXXXXX)
 chown postgres:postgres "$pgrx_data" 2>/dev/null || true

@@ -21,8 +21,8 @@ SELECT pg_catalog.json_build_object(
     SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
       'oid', r.oid, 'name', r.rolname, 'superuser', r.rolsuper, 'bypassrls', r.rolbypassrls,
       'login', r.rolcanlogin, 'inherit', r.rolinherit,
-      'member_of', (SELECT coalesce(pg_catalog.json_agg(m.roleid), '[]')
-                    FROM pg_catalog.pg_auth_members m WHERE m.member = r.oid))), '[]')
+      'member_of', (SELECT coalesce(pg_catalog.json_agg(m.roleid ORDER BY m.roleid), '[]')
+                    FROM pg_catalog.pg_auth_members m WHERE m.member = r.oid)) ORDER BY r.rolname), '[]')
     FROM pg_catalog.pg_roles r),
   'schemas', (
     SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
@@ -30,7 +30,7 @@ SELECT pg_catalog.json_build_object(
       'extension_member', EXISTS (SELECT 1 FROM ext_members e
                                   WHERE e.classid = 'pg_catalog.pg_namespace'::pg_catalog.regclass AND e.objid = s.oid),
       'acl', (SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object('grantee', a.grantee, 'privilege', a.privilege_type)), '[]')
-              FROM pg_catalog.aclexplode(coalesce(s.nspacl, pg_catalog.acldefault('n', s.nspowner))) a))), '[]')
+              FROM pg_catalog.aclexplode(coalesce(s.nspacl, pg_catalog.acldefault('n', s.nspowner))) a)) ORDER BY s.nspname), '[]')
     FROM user_schemas s),
   'tables', (
     SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
@@ -60,7 +60,7 @@ SELECT pg_catalog.json_build_object(
                          FROM pg_catalog.pg_rewrite rw
                          JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND d.objid = rw.oid
                          WHERE rw.ev_class = c.oid AND c.relkind IN ('v', 'm')
-                           AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refobjid <> c.oid))), '[]')
+                           AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refobjid <> c.oid)) ORDER BY s.nspname, c.relname), '[]')
     FROM pg_catalog.pg_class c JOIN user_schemas s ON s.oid = c.relnamespace
     WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')),
   'policies', (
@@ -69,7 +69,7 @@ SELECT pg_catalog.json_build_object(
       'roles', pg_catalog.to_json(p.polroles),
       'qual', p.polqual::text, 'with_check', p.polwithcheck::text,
       'qual_sql', pg_catalog.pg_get_expr(p.polqual, p.polrelid),
-      'with_check_sql', pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid))), '[]')
+      'with_check_sql', pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid)) ORDER BY s.nspname, c.relname, p.polname), '[]')
     FROM pg_catalog.pg_policy p
     JOIN pg_catalog.pg_class c ON c.oid = p.polrelid JOIN user_schemas s ON s.oid = c.relnamespace),
   'functions', (
@@ -84,7 +84,7 @@ SELECT pg_catalog.json_build_object(
       'extension_member', EXISTS (SELECT 1 FROM ext_members e
                                   WHERE e.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND e.objid = f.oid),
       'acl', (SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object('grantee', a.grantee, 'privilege', a.privilege_type)), '[]')
-              FROM pg_catalog.aclexplode(coalesce(f.proacl, pg_catalog.acldefault('f', f.proowner))) a))), '[]')
+              FROM pg_catalog.aclexplode(coalesce(f.proacl, pg_catalog.acldefault('f', f.proowner))) a)) ORDER BY n.nspname, f.proname, f.oid::pg_catalog.regprocedure::text), '[]')
     FROM pg_catalog.pg_proc f
     JOIN pg_catalog.pg_namespace n ON n.oid = f.pronamespace
     JOIN pg_catalog.pg_language l ON l.oid = f.prolang
@@ -99,6 +99,6 @@ SELECT pg_catalog.json_build_object(
     SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
       'role', d.defaclrole, 'schema', nullif(d.defaclnamespace, 0), 'objtype', d.defaclobjtype::text,
       'acl', (SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object('grantee', a.grantee, 'privilege', a.privilege_type)), '[]')
-              FROM pg_catalog.aclexplode(d.defaclacl) a))), '[]')
+              FROM pg_catalog.aclexplode(d.defaclacl) a)) ORDER BY d.defaclrole, d.defaclnamespace, d.defaclobjtype), '[]')
     FROM pg_catalog.pg_default_acl d)
 )::text

@@ -276,7 +276,56 @@ fn array_texts(n: &Node) -> Option<Vec<String>> {
     if n.tag == "ARRAYEXPR" {
         return n.children("elements").into_iter().map(const_text).collect();
     }
-    None
+    const_text_array(n)
+}
+
+/// Texts of a one-dimensional `text[]` constant without NULLs (`#>> '{a,b}'`):
+/// the array datum as PostgreSQL lays it out (little-endian, 4-byte varlena
+/// header, 16-byte array header, dims, lower bounds, then the elements, each
+/// 4-byte aligned unless it has a 1-byte header).
+pub fn const_text_array(n: &Node) -> Option<Vec<String>> {
+    let n = strip_casts(n);
+    if n.tag != "CONST" || n.int("consttype") != Some(1009) || n.flag("constisnull") == Some(true) {
+        return None;
+    }
+    let b = match n.get("constvalue") {
+        Some(Value::Bytes(b)) => b,
+        _ => return None,
+    };
+    let u32_at =
+        |i: usize| -> Option<u32> { Some(u32::from_le_bytes(b.get(i..i + 4)?.try_into().ok()?)) };
+    if b.first()? & 1 == 1 {
+        return None; // a short-header array: not how constants are stored
+    }
+    let total = (u32_at(0)? >> 2) as usize;
+    let ndim = u32_at(4)? as usize;
+    let has_nulls = u32_at(8)? != 0;
+    if ndim != 1 || has_nulls || u32_at(12)? != 25 {
+        return if ndim == 0 { Some(Vec::new()) } else { None };
+    }
+    let count = u32_at(16)? as usize;
+    let mut pos = (16 + 8 * ndim + 7) & !7;
+    let end = total.min(b.len());
+    let mut out = Vec::with_capacity(count);
+    for _ in 0..count {
+        // Padding is zero; a 1-byte header is odd and never aligned.
+        if *b.get(pos)? == 0 {
+            pos = (pos + 3) & !3;
+        }
+        let (data, len) = if b.get(pos)? & 1 == 1 {
+            let len = (b[pos] >> 1) as usize;
+            (pos + 1, len.checked_sub(1)?)
+        } else {
+            let len = (u32_at(pos)? >> 2) as usize;
+            (pos + 4, len.checked_sub(4)?)
+        };
+        if data + len > end {
+            return None;
+        }
+        out.push(String::from_utf8(b[data..data + len].to_vec()).ok()?);
+        pos = data + len;
+    }
+    Some(out)
 }
 
 #[cfg(test)]
@@ -359,5 +408,22 @@ mod tests {
         assert_eq!(paths.len(), 1);
         assert_eq!(paths[0].keys, ["organization_id"]);
         assert_eq!(called_function(paths[0].base), Some(16388));
+    }
+
+    #[test]
+    fn text_array_constants() {
+        // '{user_metadata,organization_id}'::text[] as PostgreSQL 15 stores it.
+        let c = tree("{CONST :consttype 1009 :consttypmod -1 :constcollid 100 :constlen -1 :constbyval false :constisnull false :location 139 :constvalue 64 [ 0 1 0 0 1 0 0 0 0 0 0 0 25 0 0 0 2 0 0 0 1 0 0 0 68 0 0 0 117 115 101 114 95 109 101 116 97 100 97 116 97 0 0 0 76 0 0 0 111 114 103 97 110 105 122 97 116 105 111 110 95 105 100 0 ]}");
+        assert_eq!(
+            const_text_array(&c),
+            Some(vec![
+                "user_metadata".to_owned(),
+                "organization_id".to_owned()
+            ])
+        );
+        let path = tree("{OPEXPR :opfuncid 3940 :args ({FUNCEXPR :funcid 16414 :funcformat 0 :args <>} {CONST :consttype 1009 :constisnull false :constvalue 64 [ 0 1 0 0 1 0 0 0 0 0 0 0 25 0 0 0 2 0 0 0 1 0 0 0 68 0 0 0 117 115 101 114 95 109 101 116 97 100 97 116 97 0 0 0 76 0 0 0 111 114 103 97 110 105 122 97 116 105 111 110 95 105 100 0 ]})}");
+        let p = json_paths(&path, &[], &[3940]);
+        assert_eq!(p[0].keys, ["user_metadata", "organization_id"]);
+        assert!(const_text_array(&tree(TRUE)).is_none());
     }
 }

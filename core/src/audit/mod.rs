@@ -3,6 +3,7 @@
 pub mod checks;
 pub mod expr;
 pub mod finding;
+pub mod graph;
 pub mod model;
 pub mod node;
 pub mod snapshot;

@@ -64,7 +64,7 @@ CREATE POLICY docs_read_org ON fx.docs FOR SELECT TO authenticated USING (org_id
 CREATE TABLE fx.files (id bigint, org_id uuid NOT NULL, owner_id uuid);
 ALTER TABLE fx.files ENABLE ROW LEVEL SECURITY;
 CREATE POLICY files_read_org ON fx.files FOR SELECT TO authenticated USING (org_id = identity.get_current_org_id());
-CREATE POLICY files_only_own AS RESTRICTIVE ON fx.files FOR SELECT TO authenticated USING (owner_id = identity.get_current_user_id());
+CREATE POLICY files_only_own ON fx.files AS RESTRICTIVE FOR SELECT TO authenticated USING (owner_id = identity.get_current_user_id());
 
 -- force_rls_missing: owned by a login role the app may connect as. Near miss: the same with FORCE.
 CREATE TABLE fx.orders (id bigint, org_id uuid NOT NULL);

@@ -324,12 +324,13 @@ fn multiple_permissive(ctx: &Ctx, t: &Table, out: &mut Vec<Finding>) {
             ("w", "UPDATE"),
             ("d", "DELETE"),
         ] {
-            let names: Vec<&str> = policies
+            let mut names: Vec<&str> = policies
                 .iter()
                 .filter(|p| p.permissive && (p.cmd == cmd || p.cmd == "*"))
                 .filter(|p| ctx.policy_applies(p, role))
                 .map(|p| p.name.as_str())
                 .collect();
+            names.sort_unstable();
             if names.len() > 1 {
                 per_cmd.push(format!("{name}: {}", names.join(", ")));
             }
