@@ -33,7 +33,7 @@ fn internal(msg: String) -> ErrorReport {
 fn findings(schemas: Option<Vec<Option<String>>>) -> Result<Vec<(Finding, bool)>, ErrorReport> {
     let snap = crate::catalog::load().map_err(internal)?;
     let found = audit::run(&snap, &config(schemas));
-    let suppressed: HashMap<String, ()> = Spi::connect(|client| {
+    let suppressed: HashMap<String, ()> = crate::catalog::with_search_path(crate::catalog::SAFE_SEARCH_PATH, || Spi::connect(|client| {
         let rows = client.select(
             "SELECT cache_key FROM tenant_guard.suppressions WHERE expires_at IS NULL OR expires_at > pg_catalog.now()",
             None,
@@ -46,7 +46,7 @@ fn findings(schemas: Option<Vec<Option<String>>>) -> Result<Vec<(Finding, bool)>
             }
         }
         Ok::<_, pgrx::spi::Error>(m)
-    })
+    }))
     .map_err(|e| internal(format!("reading tenant_guard.suppressions failed: {e}")))?;
     Ok(found
         .into_iter()

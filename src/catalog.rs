@@ -5,8 +5,9 @@
 //! and functions a helper reads, exactly as PostgreSQL resolves them.
 
 use pgrx::pg_sys;
+use pgrx::pg_sys::panic::CaughtError;
 use pgrx::prelude::*;
-use pgrx::PgList;
+use pgrx::{PgList, PgSqlErrorCode};
 use std::ffi::{c_void, CStr, CString};
 use tenant_guard_core::audit::snapshot::Oid;
 use tenant_guard_core::audit::Snapshot;
@@ -23,18 +24,74 @@ unsafe extern "C-unwind" {
     fn sql_fn_parser_setup(pstate: *mut pg_sys::ParseState, pinfo: *mut c_void);
 }
 
+/// The search path for the extension's own catalog SQL: operators resolve in
+/// pg_catalog only, so an operator a user created in a schema on the
+/// caller's path (CVE-2018-1058's pattern) can never run as the auditor.
+pub const SAFE_SEARCH_PATH: &str = "pg_catalog, pg_temp";
+
+/// Runs `f` with `search_path` set to `path`, restored afterwards (on error,
+/// transaction or subtransaction abort restores it).
+pub fn with_search_path<R>(path: &str, f: impl FnOnce() -> R) -> R {
+    let name = c"search_path";
+    let value = CString::new(path).expect("search_path without NUL");
+    unsafe {
+        let nest = pg_sys::NewGUCNestLevel();
+        pg_sys::set_config_option(
+            name.as_ptr(),
+            value.as_ptr(),
+            pg_sys::GucContext::PGC_USERSET,
+            pg_sys::GucSource::PGC_S_SESSION,
+            pg_sys::GucAction::GUC_ACTION_SAVE,
+            true,
+            0,
+            false,
+        );
+        let r = f();
+        pg_sys::AtEOXact_GUC(true, nest);
+        r
+    }
+}
+
 pub fn load() -> Result<Snapshot, String> {
-    let json = Spi::get_one::<String>(SNAPSHOT_SQL)
+    let json = with_search_path(SAFE_SEARCH_PATH, || Spi::get_one::<String>(SNAPSHOT_SQL))
         .map_err(|e| format!("reading the catalog snapshot failed: {e}"))?
         .ok_or("the catalog snapshot query returned NULL")?;
     let mut snap = Snapshot::from_json(&json)?;
+    let paths: std::collections::HashMap<Oid, String> = snap
+        .functions
+        .iter()
+        .filter_map(|f| {
+            let cfg = f.config.as_ref()?;
+            cfg.iter()
+                .find_map(|c| c.strip_prefix("search_path="))
+                .map(|p| (f.oid, p.to_owned()))
+        })
+        .collect();
     let bodies = snap
         .sql_bodies_to_analyze()
         .into_iter()
-        .filter_map(|(oid, src, _)| analyze_sql_function(oid, &src).map(|t| (oid, t)))
+        .filter_map(|(oid, src, _)| {
+            analyze_sql_function(oid, &src, paths.get(&oid).map(String::as_str)).map(|t| (oid, t))
+        })
         .collect();
     snap.set_analyzed_bodies(bodies);
     Ok(snap)
+}
+
+/// SQLSTATE classes that mean "this body does not analyse" (a dropped table,
+/// a polymorphic argument, a syntax the parser rejects): the body is skipped.
+/// Anything else (a cancel, a statement or lock timeout, out of memory) is
+/// raised: an audit must not pass on an analysis it did not finish.
+fn analysis_failure(code: PgSqlErrorCode) -> bool {
+    // MAKE_SQLSTATE packs each character in 6 bits, first character lowest.
+    let packed = code as i32;
+    let class: String = (0..2)
+        .map(|i| (((packed >> (6 * i)) & 0x3F) as u8 + b'0') as char)
+        .collect();
+    matches!(
+        class.as_str(),
+        "42" | "22" | "0A" | "3F" | "3D" | "2B" | "0L"
+    )
 }
 
 /// Parse analysis (not rewriting: no policies are expanded, so a recursive
@@ -42,7 +99,7 @@ pub fn load() -> Result<Snapshot, String> {
 /// parameters resolved as PostgreSQL does when it runs the function. Done in
 /// a subtransaction: a body that no longer analyses (a dropped table, a
 /// polymorphic argument) yields `None` and leaves no trace.
-fn analyze_sql_function(oid: Oid, src: &str) -> Option<String> {
+fn analyze_sql_function(oid: Oid, src: &str, search_path: Option<&str>) -> Option<String> {
     let source = CString::new(src).ok()?;
     unsafe {
         let old_context = pg_sys::CurrentMemoryContext;
@@ -50,19 +107,33 @@ fn analyze_sql_function(oid: Oid, src: &str) -> Option<String> {
         pg_sys::BeginInternalSubTransaction(std::ptr::null());
         pg_sys::MemoryContextSwitchTo(old_context);
         PgTryBuilder::new(|| {
-            let text = analyze_in_subtransaction(oid, &source);
+            // Names resolve as when the function runs: with its own
+            // `SET search_path` if it has one, else the caller's path.
+            let text = match search_path {
+                Some(path) => with_search_path(path, || analyze_in_subtransaction(oid, &source)),
+                None => analyze_in_subtransaction(oid, &source),
+            };
             pg_sys::ReleaseCurrentSubTransaction();
             pg_sys::MemoryContextSwitchTo(old_context);
             pg_sys::CurrentResourceOwner = old_owner;
             text
         })
-        .catch_others(|_| {
+        .catch_others(|e| {
             pg_sys::MemoryContextSwitchTo(old_context);
             pg_sys::FlushErrorState();
             pg_sys::RollbackAndReleaseCurrentSubTransaction();
             pg_sys::MemoryContextSwitchTo(old_context);
             pg_sys::CurrentResourceOwner = old_owner;
-            None
+            let code = match &e {
+                CaughtError::PostgresError(r) | CaughtError::ErrorReport(r) => {
+                    Some(r.sql_error_code())
+                }
+                CaughtError::RustPanic { .. } => None,
+            };
+            match code {
+                Some(code) if analysis_failure(code) => None,
+                _ => e.rethrow(),
+            }
         })
         .execute()
     }

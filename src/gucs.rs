@@ -108,14 +108,26 @@ fn leak(s: &str) -> &'static CStr {
     )
 }
 
-/// True when some module (not a placeholder) already defines this setting.
+/// True when the setting exists and is not a placeholder: some module (or an
+/// earlier, interrupted run of our own `_PG_init`) defined it. Flags alone do
+/// not tell: a defined setting may have no flags at all.
 fn defined_elsewhere(name: &CStr) -> bool {
     let flags = unsafe { pg_sys::GetConfigOptionFlags(name.as_ptr(), true) };
-    flags != 0 && (flags & pg_sys::GUC_CUSTOM_PLACEHOLDER as i32) == 0
+    if flags & pg_sys::GUC_CUSTOM_PLACEHOLDER as i32 != 0 {
+        return false;
+    }
+    flags != 0 || !unsafe { pg_sys::GetConfigOption(name.as_ptr(), true, false) }.is_null()
 }
 
 /// Called from `_PG_init`.
 pub fn init() {
+    // PostgreSQL runs _PG_init again if an earlier load of the library failed
+    // part-way; our settings then exist already and must not be redefined
+    // (every watched setting is then read on each call: correct, slower).
+    if defined_elsewhere(c"tenant_guard.claim_keys") {
+        let _ = HOOKED.set(HashSet::new());
+        return;
+    }
     unsafe {
         GucRegistry::define_string_guc_with_hooks(
             c"tenant_guard.claim_keys",

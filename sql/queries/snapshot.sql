@@ -42,8 +42,15 @@ SELECT pg_catalog.json_build_object(
       'security_invoker', coalesce((SELECT pg_catalog.lower(o.option_value) IN ('true', 'on', '1', 'yes')
                                     FROM pg_catalog.pg_options_to_table(c.reloptions) o
                                     WHERE o.option_name = 'security_invoker'), false),
-      'acl', (SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object('grantee', a.grantee, 'privilege', a.privilege_type)), '[]')
-              FROM pg_catalog.aclexplode(coalesce(c.relacl, pg_catalog.acldefault('r', c.relowner))) a),
+      -- table privileges, and column privileges (a column grant reaches the table too)
+      'acl', (SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object('grantee', a.grantee, 'privilege', a.privilege_type)
+                                                  ORDER BY a.grantee, a.privilege_type), '[]')
+              FROM (SELECT x.grantee, x.privilege_type
+                    FROM pg_catalog.aclexplode(coalesce(c.relacl, pg_catalog.acldefault('r', c.relowner))) x
+                    UNION
+                    SELECT x.grantee, x.privilege_type
+                    FROM pg_catalog.pg_attribute att, pg_catalog.aclexplode(att.attacl) x
+                    WHERE att.attrelid = c.oid AND att.attacl IS NOT NULL AND NOT att.attisdropped) a),
       'columns', (SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
                     'num', a.attnum, 'name', a.attname, 'type', pg_catalog.format_type(a.atttypid, a.atttypmod),
                     'not_null', a.attnotnull) ORDER BY a.attnum), '[]')

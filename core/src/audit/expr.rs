@@ -33,8 +33,13 @@ pub fn const_text(n: &Node) -> Option<String> {
         _ => return None,
     };
     match n.int("consttype") {
-        // text, varchar, bpchar, unknown: varlena (4-byte or 1-byte header)
-        Some(25 | 1043 | 1042 | 705) => {
+        // unknown: a NUL-terminated C string
+        Some(705) => {
+            let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+            String::from_utf8(bytes[..end].to_vec()).ok()
+        }
+        // text, varchar, bpchar: varlena (4-byte or 1-byte header)
+        Some(25 | 1043 | 1042) => {
             let data = if bytes.first().is_some_and(|b| b & 1 == 1) {
                 let len = (bytes[0] >> 1) as usize;
                 bytes.get(1..len.min(bytes.len()))?
@@ -43,11 +48,6 @@ pub fn const_text(n: &Node) -> Option<String> {
                 let len = (header >> 2) as usize;
                 bytes.get(4..len.min(bytes.len()))?
             };
-            if n.int("consttype") == Some(705) {
-                // unknown is a cstring: stop at the NUL
-                let end = data.iter().position(|&b| b == 0).unwrap_or(data.len());
-                return String::from_utf8(data[..end].to_vec()).ok();
-            }
             String::from_utf8(data.to_vec()).ok()
         }
         // name: fixed 64 bytes, NUL-padded

@@ -68,7 +68,7 @@ pub fn run(ctx: &Ctx, out: &mut Vec<Finding>) {
     for t in ctx.audited_tables() {
         match t.kind.as_str() {
             "r" | "p" => anon_write(ctx, t, out),
-            "v" => view_bypass(ctx, t, out),
+            "v" | "m" => view_bypass(ctx, t, out),
             _ => {}
         }
     }
@@ -404,7 +404,9 @@ fn exemption(ctx: &Ctx, role: Oid, t: &Table) -> Option<String> {
 }
 
 fn view_bypass(ctx: &Ctx, v: &Table, out: &mut Vec<Finding>) {
-    if v.security_invoker {
+    // A materialized view has no security_invoker: its rows are computed by
+    // its owner at REFRESH and stored, and it has no RLS of its own.
+    if v.kind == "v" && v.security_invoker {
         return;
     }
     let readers: Vec<Oid> = ctx
@@ -463,6 +465,38 @@ fn view_bypass(ctx: &Ctx, v: &Table, out: &mut Vec<Finding>) {
         .sort_by(|a, b| (&a.table.schema, &a.table.name).cmp(&(&b.table.schema, &b.table.name)));
     let view = qualified(&v.schema, &v.name);
     let reader_names: Vec<String> = readers.iter().map(|&r| ctx.role_name(r)).collect();
+    if v.kind == "m" {
+        let tables: Vec<String> = bypassed
+            .iter()
+            .map(|b| format!("{} ({})", qualified(&b.table.schema, &b.table.name), b.why))
+            .collect();
+        let revoke: Vec<String> = readers
+            .iter()
+            .map(|&r| {
+                let who = if r == PUBLIC {
+                    "PUBLIC".to_owned()
+                } else {
+                    quote_ident(&ctx.role_name(r))
+                };
+                format!("REVOKE SELECT ON {view} FROM {who};")
+            })
+            .collect();
+        out.push(ctx.finding(
+            &VIEW_BYPASSES_RLS,
+            Some(v),
+            None,
+            format!(
+                "Materialized view {view} stores the rows of {} as computed by its owner at REFRESH; it has no row-level security, and {} can read it: every tenant's rows.",
+                tables.join(", "),
+                reader_names.join(", ")
+            ),
+            format!(
+                "{}\n-- expose it through a security_invoker view that filters by tenant, or keep it in a schema clients cannot use",
+                revoke.join("\n")
+            ),
+        ));
+        return;
+    }
     let tables: Vec<String> = bypassed
         .iter()
         .map(|b| {

@@ -69,6 +69,13 @@ pub const CHECKS: &[&Check] = &[
 ];
 
 pub fn run(ctx: &Ctx, out: &mut Vec<Finding>) {
+    // Partitions are audited at their parent, except that a client can query
+    // a partition directly, and RLS is not inherited from the parent.
+    for t in ctx.snap.tables.iter().filter(|t| {
+        t.partition_of.is_some() && ctx.schemas.contains(&t.schema) && !t.extension_member
+    }) {
+        partition_off(ctx, t, out);
+    }
     for t in ctx.audited_tables() {
         if !matches!(t.kind.as_str(), "r" | "p") {
             continue;
@@ -152,6 +159,47 @@ fn rls_off(ctx: &Ctx, t: &Table, out: &mut Vec<Finding>) {
         format!(
             "{}ALTER TABLE {table} ENABLE ROW LEVEL SECURITY;",
             tenant_policy_sql(ctx, t)
+        ),
+    ));
+}
+
+fn partition_off(ctx: &Ctx, t: &Table, out: &mut Vec<Finding>) {
+    if t.rls {
+        return;
+    }
+    let reach = privilege_list(ctx, t);
+    if reach.is_empty() {
+        return;
+    }
+    let table = qualified(&t.schema, &t.name);
+    let parent = t
+        .partition_of
+        .and_then(|p| ctx.tables.get(&p))
+        .map(|p| qualified(&p.schema, &p.name))
+        .unwrap_or_else(|| "its parent".into());
+    let revokes: Vec<String> = ctx
+        .client_privileges(t)
+        .into_iter()
+        .map(|(r, _)| {
+            let who = if r == PUBLIC {
+                "PUBLIC".to_owned()
+            } else {
+                quote_ident(&ctx.role_name(r))
+            };
+            format!("REVOKE ALL ON {table} FROM {who};")
+        })
+        .collect();
+    out.push(ctx.finding(
+        &RLS_DISABLED,
+        Some(t),
+        None,
+        format!(
+            "{table} is a partition of {parent} with row-level security off, and client roles can query it directly: {}. RLS is not inherited: the parent's policies do not apply to a query on the partition.",
+            reach.join("; ")
+        ),
+        format!(
+            "{}\n-- clients read through {parent}; or give the partition the parent's policies and ALTER TABLE {table} ENABLE ROW LEVEL SECURITY;",
+            revokes.join("\n")
         ),
     ));
 }
