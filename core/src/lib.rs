@@ -4,3 +4,4 @@
 
 pub mod audit;
 pub mod claims;
+pub mod jwt;

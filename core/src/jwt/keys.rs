@@ -1,0 +1,433 @@
+//! The configured verification keys, parsed once. Each key carries the
+//! algorithms it may verify, derived from the key itself (its JWK `alg` when
+//! present and consistent with `kty`/`crv`, else every algorithm of its
+//! family and curve): the token header can only pick among those.
+//!
+//! Keys are also checked with aws-lc at load time (RSA modulus and exponent,
+//! EC point on the curve, Ed25519 point), so a broken key is reported here,
+//! naming it, instead of as a bad signature on every token.
+
+use super::b64url;
+use super::error::{shown, KeyError};
+use aws_lc_rs::signature::{
+    ParsedPublicKey, RsaPublicKeyComponents, ECDSA_P256_SHA256_FIXED, ECDSA_P384_SHA384_FIXED,
+    ED25519, RSA_PKCS1_2048_8192_SHA256,
+};
+use jsonwebtoken::{Algorithm, DecodingKey};
+use serde_json::{Map, Value};
+use std::fmt;
+
+/// Shortest accepted HMAC key (secret or JWK `oct`): 256 bits, RFC 7518 §3.2.
+pub const MIN_SECRET_BYTES: usize = 32;
+const MIN_RSA_BITS: usize = 2048;
+const MAX_RSA_BITS: usize = 8192;
+
+const HMAC: &[Algorithm] = &[Algorithm::HS256, Algorithm::HS384, Algorithm::HS512];
+const RSA: &[Algorithm] = &[
+    Algorithm::RS256,
+    Algorithm::RS384,
+    Algorithm::RS512,
+    Algorithm::PS256,
+    Algorithm::PS384,
+    Algorithm::PS512,
+];
+
+/// Every algorithm this verifier supports, by its JOSE name.
+const NAMES: &[(&str, Algorithm)] = &[
+    ("HS256", Algorithm::HS256),
+    ("HS384", Algorithm::HS384),
+    ("HS512", Algorithm::HS512),
+    ("RS256", Algorithm::RS256),
+    ("RS384", Algorithm::RS384),
+    ("RS512", Algorithm::RS512),
+    ("PS256", Algorithm::PS256),
+    ("PS384", Algorithm::PS384),
+    ("PS512", Algorithm::PS512),
+    ("ES256", Algorithm::ES256),
+    ("ES384", Algorithm::ES384),
+    ("EdDSA", Algorithm::EdDSA),
+];
+
+/// The supported algorithm with this JOSE name (exact, case-sensitive).
+pub(crate) fn algorithm_named(name: &str) -> Option<Algorithm> {
+    NAMES.iter().find(|(n, _)| *n == name).map(|(_, a)| *a)
+}
+
+pub(crate) fn algorithm_name(alg: Algorithm) -> &'static str {
+    NAMES
+        .iter()
+        .find(|(_, a)| *a == alg)
+        .map_or("?", |(n, _)| n)
+}
+
+/// Where a key came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeySource {
+    /// The HMAC secret (text, used as raw UTF-8 bytes).
+    Secret,
+    /// The JWKS, at this index of its `keys` array.
+    Jwks { index: usize },
+}
+
+/// What a configured key is, without its material (for `explain`-style output).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyInfo {
+    pub source: KeySource,
+    pub kid: Option<String>,
+    /// `oct`, `RSA`, `EC P-256`, `EC P-384` or `OKP Ed25519`.
+    pub kind: &'static str,
+    /// JOSE names of the algorithms this key verifies.
+    pub algorithms: Vec<&'static str>,
+}
+
+#[derive(Clone)]
+pub(crate) struct Key {
+    pub(crate) kid: Option<String>,
+    pub(crate) source: KeySource,
+    pub(crate) kind: &'static str,
+    pub(crate) algorithms: Vec<Algorithm>,
+    pub(crate) decoding: DecodingKey,
+}
+
+impl Key {
+    pub(crate) fn allows(&self, alg: Algorithm) -> bool {
+        self.algorithms.contains(&alg)
+    }
+}
+
+/// The verification keys: an optional HMAC secret and the usable keys of an
+/// optional JWKS. Build once and reuse.
+#[derive(Clone, Default)]
+pub struct KeySet {
+    keys: Vec<Key>,
+    skipped: Vec<String>,
+}
+
+impl KeySet {
+    /// Parses the HMAC secret (HS256/384/512; at least [`MIN_SECRET_BYTES`]
+    /// bytes) and the JWKS document (`{"keys": [...]}`). `None` or an empty
+    /// string means "not configured"; an empty result is not an error here
+    /// (verification then fails with `NoKeys`). JWKS entries that are not for
+    /// signature verification or of an unsupported type are skipped and
+    /// listed by [`KeySet::skipped`]; a JWKS with no usable key is an error.
+    pub fn new(hmac_secret: Option<&str>, jwks: Option<&str>) -> Result<KeySet, KeyError> {
+        let mut set = KeySet::default();
+        if let Some(secret) = hmac_secret.filter(|s| !s.is_empty()) {
+            if secret.len() < MIN_SECRET_BYTES {
+                return Err(KeyError::new(format!(
+                    "HMAC secret is shorter than {MIN_SECRET_BYTES} bytes (RFC 7518 §3.2 requires \
+                     a key at least as long as the hash output)"
+                )));
+            }
+            set.keys.push(Key {
+                kid: None,
+                source: KeySource::Secret,
+                kind: "oct",
+                algorithms: HMAC.to_vec(),
+                decoding: DecodingKey::from_secret(secret.as_bytes()),
+            });
+        }
+        if let Some(text) = jwks.filter(|t| !t.trim().is_empty()) {
+            set.add_jwks(text)?;
+        }
+        Ok(set)
+    }
+
+    fn add_jwks(&mut self, text: &str) -> Result<(), KeyError> {
+        // Only the position is reported: serde_json's message could quote input.
+        let doc: Value = serde_json::from_str(text).map_err(|e| {
+            KeyError::new(format!(
+                "JWKS is not valid JSON (line {}, column {})",
+                e.line(),
+                e.column()
+            ))
+        })?;
+        let Some(list) = doc.as_object().and_then(|o| o.get("keys")) else {
+            return Err(KeyError::new(
+                "JWKS must be a JSON object with a \"keys\" array",
+            ));
+        };
+        let Some(list) = list.as_array() else {
+            return Err(KeyError::new("JWKS \"keys\" must be an array"));
+        };
+        let before = self.keys.len();
+        for (index, entry) in list.iter().enumerate() {
+            match parse_jwk(index, entry)? {
+                Parsed::Key(key) => self.keys.push(*key),
+                Parsed::Skipped(why) => self.skipped.push(why),
+            }
+        }
+        if self.keys.len() == before {
+            let mut message = String::from("JWKS has no usable signature verification key");
+            if !self.skipped.is_empty() {
+                message.push_str(": ");
+                message.push_str(&self.skipped.join("; "));
+            }
+            return Err(KeyError::new(message));
+        }
+        Ok(())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Each usable key, without material.
+    pub fn describe(&self) -> Vec<KeyInfo> {
+        self.keys
+            .iter()
+            .map(|k| KeyInfo {
+                source: k.source,
+                kid: k.kid.clone(),
+                kind: k.kind,
+                algorithms: k.algorithms.iter().map(|a| algorithm_name(*a)).collect(),
+            })
+            .collect()
+    }
+
+    /// One line per JWKS entry that was skipped, and why.
+    pub fn skipped(&self) -> &[String] {
+        &self.skipped
+    }
+
+    pub(crate) fn keys(&self) -> &[Key] {
+        &self.keys
+    }
+}
+
+impl fmt::Debug for KeySet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeySet")
+            .field("keys", &self.describe())
+            .field("skipped", &self.skipped)
+            .finish()
+    }
+}
+
+enum Parsed {
+    Key(Box<Key>),
+    Skipped(String),
+}
+
+/// One JWK. Skipped: not for signatures, or a type, curve or algorithm this
+/// verifier does not support. Error: anything inconsistent or broken in a key
+/// that claims to be usable.
+fn parse_jwk(index: usize, entry: &Value) -> Result<Parsed, KeyError> {
+    let Some(obj) = entry.as_object() else {
+        return Err(KeyError::new(format!(
+            "JWKS key {index}: not a JSON object"
+        )));
+    };
+    let kid = match obj.get("kid") {
+        None => None,
+        Some(Value::String(kid)) => Some(kid.clone()),
+        Some(_) => {
+            return Err(KeyError::new(format!(
+                "JWKS key {index}: kid must be a string"
+            )))
+        }
+    };
+    let label = match &kid {
+        Some(kid) => format!("JWKS key {index} (kid {})", shown(kid)),
+        None => format!("JWKS key {index}"),
+    };
+    let fail = |why: String| Err(KeyError::new(format!("{label}: {why}")));
+    let skip = |why: String| Ok(Parsed::Skipped(format!("{label} skipped: {why}")));
+
+    match obj.get("use") {
+        None => {}
+        Some(Value::String(u)) if u == "sig" => {}
+        Some(Value::String(u)) => return skip(format!("use is {}, not \"sig\"", shown(u))),
+        Some(_) => return fail("use must be a string".into()),
+    }
+    match obj.get("key_ops") {
+        None => {}
+        Some(Value::Array(ops)) => {
+            if !ops.iter().all(Value::is_string) {
+                return fail("key_ops must be an array of strings".into());
+            }
+            if !ops.iter().any(|op| op == "verify") {
+                return skip("key_ops does not include \"verify\"".into());
+            }
+        }
+        Some(_) => return fail("key_ops must be an array of strings".into()),
+    }
+    let kty = match obj.get("kty") {
+        Some(Value::String(kty)) => kty.as_str(),
+        Some(_) => return fail("kty must be a string".into()),
+        None => return fail("kty is missing".into()),
+    };
+    let crv = match obj.get("crv") {
+        None => None,
+        Some(Value::String(crv)) => Some(crv.as_str()),
+        Some(_) => return fail("crv must be a string".into()),
+    };
+    let (kind, family): (&'static str, &[Algorithm]) = match (kty, crv) {
+        ("oct", _) => ("oct", HMAC),
+        ("RSA", _) => ("RSA", RSA),
+        ("EC", Some("P-256")) => ("EC P-256", &[Algorithm::ES256]),
+        ("EC", Some("P-384")) => ("EC P-384", &[Algorithm::ES384]),
+        ("OKP", Some("Ed25519")) => ("OKP Ed25519", &[Algorithm::EdDSA]),
+        ("EC" | "OKP", None) => return fail(format!("kty {kty} needs crv")),
+        ("EC" | "OKP", Some(crv)) => return skip(format!("curve {} is not supported", shown(crv))),
+        _ => return skip(format!("kty {} is not supported", shown(kty))),
+    };
+    let algorithms = match obj.get("alg") {
+        None => family.to_vec(),
+        Some(Value::String(name)) if name == "none" => {
+            return fail("alg \"none\" is never accepted".into())
+        }
+        Some(Value::String(name)) => match algorithm_named(name) {
+            Some(alg) if family.contains(&alg) => vec![alg],
+            Some(_) => return fail(format!("alg {} does not fit a {kind} key", shown(name))),
+            None => {
+                return skip(format!(
+                    "alg {} is not a supported signature algorithm",
+                    shown(name)
+                ))
+            }
+        },
+        Some(_) => return fail("alg must be a string".into()),
+    };
+    if kty != "oct" {
+        for private in ["d", "p", "q", "dp", "dq", "qi", "oth"] {
+            if obj.contains_key(private) {
+                return fail(format!(
+                    "holds the private key parameter \"{private}\"; configure public keys only"
+                ));
+            }
+        }
+    }
+    let decoding = match material(kind, obj) {
+        Ok(decoding) => decoding,
+        Err(why) => return fail(why),
+    };
+    Ok(Parsed::Key(Box::new(Key {
+        kid,
+        source: KeySource::Jwks { index },
+        kind,
+        algorithms,
+        decoding,
+    })))
+}
+
+/// A base64url (unpadded) member, decoded. The message names the member only.
+fn member(obj: &Map<String, Value>, name: &str) -> Result<Vec<u8>, String> {
+    match obj.get(name) {
+        None => Err(format!("\"{name}\" is missing")),
+        Some(Value::String(text)) => {
+            b64url(text).ok_or_else(|| format!("\"{name}\" is not unpadded base64url"))
+        }
+        Some(_) => Err(format!("\"{name}\" must be a string")),
+    }
+}
+
+fn material(kind: &'static str, obj: &Map<String, Value>) -> Result<DecodingKey, String> {
+    match kind {
+        "oct" => {
+            let k = member(obj, "k")?;
+            if k.len() < MIN_SECRET_BYTES {
+                return Err(format!(
+                    "\"k\" is shorter than {MIN_SECRET_BYTES} bytes (RFC 7518 §3.2)"
+                ));
+            }
+            Ok(DecodingKey::from_secret(&k))
+        }
+        "RSA" => {
+            let n = member(obj, "n")?;
+            let e = member(obj, "e")?;
+            let bits = bit_length(&n);
+            if !(MIN_RSA_BITS..=MAX_RSA_BITS).contains(&bits) {
+                return Err(format!(
+                    "RSA modulus is {bits} bits; {MIN_RSA_BITS} to {MAX_RSA_BITS} are accepted"
+                ));
+            }
+            let components = RsaPublicKeyComponents {
+                n: n.as_slice(),
+                e: e.as_slice(),
+            };
+            components
+                .to_parsed_public_key(&RSA_PKCS1_2048_8192_SHA256)
+                .map_err(|_| "\"n\"/\"e\" do not form a valid RSA public key".to_string())?;
+            Ok(DecodingKey::from_rsa_raw_components(&n, &e))
+        }
+        "EC P-256" | "EC P-384" => {
+            let (len, alg) = if kind == "EC P-256" {
+                (32, &ECDSA_P256_SHA256_FIXED)
+            } else {
+                (48, &ECDSA_P384_SHA384_FIXED)
+            };
+            let x = member(obj, "x")?;
+            let y = member(obj, "y")?;
+            if x.len() != len || y.len() != len {
+                return Err(format!("\"x\" and \"y\" must be {len} bytes each"));
+            }
+            let mut point = Vec::with_capacity(1 + 2 * len);
+            point.push(0x04);
+            point.extend_from_slice(&x);
+            point.extend_from_slice(&y);
+            ParsedPublicKey::new(alg, &point)
+                .map_err(|_| "\"x\"/\"y\" are not a point on the curve".to_string())?;
+            Ok(DecodingKey::from_ec_der(&point))
+        }
+        "OKP Ed25519" => {
+            let x = member(obj, "x")?;
+            if x.len() != 32 {
+                return Err("\"x\" must be 32 bytes".into());
+            }
+            ParsedPublicKey::new(&ED25519, &x)
+                .map_err(|_| "\"x\" is not a valid Ed25519 public key".to_string())?;
+            Ok(DecodingKey::from_ed_der(&x))
+        }
+        _ => Err(format!("key type {kind} has no parser")),
+    }
+}
+
+/// Bits of a big-endian unsigned integer, leading zero bytes ignored.
+fn bit_length(bytes: &[u8]) -> usize {
+    let start = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len());
+    match bytes.get(start) {
+        None => 0,
+        Some(first) => (bytes.len() - start) * 8 - first.leading_zeros() as usize,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for (name, alg) in NAMES {
+            assert_eq!(algorithm_named(name), Some(*alg));
+            assert_eq!(algorithm_name(*alg), *name);
+        }
+        assert_eq!(algorithm_named("none"), None);
+        assert_eq!(algorithm_named("hs256"), None);
+    }
+
+    #[test]
+    fn bit_lengths() {
+        assert_eq!(bit_length(&[]), 0);
+        assert_eq!(bit_length(&[0, 0]), 0);
+        assert_eq!(bit_length(&[1]), 1);
+        assert_eq!(bit_length(&[0, 0x80, 0]), 16);
+        assert_eq!(bit_length(&[0x7f; 256]), 2047);
+    }
+
+    #[test]
+    fn secret_length_and_absence() {
+        assert!(KeySet::new(None, None).unwrap().is_empty());
+        assert!(KeySet::new(Some(""), Some("  ")).unwrap().is_empty());
+        let err = KeySet::new(Some("short-secret"), None).unwrap_err();
+        assert!(!err.message().contains("short-secret"), "{err}");
+        let set = KeySet::new(Some(&"s".repeat(32)), None).unwrap();
+        assert_eq!(set.len(), 1);
+        assert_eq!(set.describe()[0].algorithms, ["HS256", "HS384", "HS512"]);
+        assert!(!format!("{set:?}").contains("sss"));
+    }
+}
