@@ -9,6 +9,5 @@ CREATE TABLE tenant_guard.suppressions (
 );
 COMMENT ON TABLE tenant_guard.suppressions IS
   'Accepted tenant_guard.audit() findings: cache_key, why, who, until when';
+-- The audit reads it as the caller: grant SELECT with the audit functions.
 REVOKE ALL ON tenant_guard.suppressions FROM PUBLIC;
--- Readable by whoever may use schema tenant_guard (the audit reads it as the caller).
-GRANT SELECT ON tenant_guard.suppressions TO PUBLIC;

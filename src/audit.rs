@@ -18,6 +18,8 @@ fn config(schemas: Option<Vec<Option<String>>>) -> AuditConfig {
     };
     c.client_roles = gucs::list_setting(&gucs::CLIENT_ROLES);
     c.tenant_columns = gucs::list_setting(&gucs::TENANT_COLUMNS);
+    c.require_verified = gucs::REQUIRE_VERIFIED.get();
+    c.trusted_session_users = gucs::list_setting(&gucs::TRUSTED_SESSION_USERS);
     c
 }
 

@@ -23,14 +23,34 @@ pub struct State {
     key: Option<Resolution>,
 }
 
-impl State {
-    fn new(config: Config, names: Vec<String>, raw: Vec<Option<String>>, generation: u64) -> Self {
-        let mut inputs = Inputs::new();
-        for (name, value) in names.iter().zip(&raw) {
-            if let Some(v) = value {
-                inputs.set(name, v.clone());
+/// The resolver's inputs: the settings' values, which of them are left over
+/// from a session-level SET, and the login role when the trust rules need it.
+fn inputs(config: &Config, names: &[String], raw: &[Option<String>]) -> Inputs {
+    let mut inputs = Inputs::new();
+    for (name, value) in names.iter().zip(raw) {
+        if let Some(v) = value {
+            inputs.set(name, v.clone());
+            if gucs::is_session_scoped(name) {
+                inputs.mark_session_scoped(name);
             }
         }
+    }
+    if !config.trusted_session_users.is_empty() {
+        if let Some(user) = gucs::session_user() {
+            inputs.set_session_user(&user);
+        }
+    }
+    inputs
+}
+
+impl State {
+    fn new(
+        config: Config,
+        names: Vec<String>,
+        raw: Vec<Option<String>>,
+        inputs: Inputs,
+        generation: u64,
+    ) -> Self {
         let org = claims::resolve(&config, &inputs, IdKind::Uuid);
         let org_uuid = org.tenant_uuid();
         let org_ids = org.tenant_ids.as_ref().map(|ids| {
@@ -68,6 +88,11 @@ impl State {
 
     pub fn role(&self) -> Option<String> {
         claims::role(&self.config, &self.inputs)
+    }
+
+    /// Where the claims come from: `(status, note)`, see `trust::summary`.
+    pub fn trust(&self) -> (&'static str, String) {
+        claims::trust::summary(&self.config, &self.inputs)
     }
 
     pub fn claims(&self) -> Option<Json> {
@@ -132,10 +157,14 @@ pub fn with<R>(f: impl FnOnce(&mut State) -> R) -> R {
             let config = gucs::current_config();
             let names = config.settings_read();
             let raw = read_all(&names);
+            let inputs = inputs(&config, &names, &raw);
             match slot.as_mut() {
-                // Same text as last time (e.g. the same claims set again): keep the result.
-                Some(s) if s.config == config && s.raw == raw => s.generation = generation,
-                _ => *slot = Some(State::new(config, names, raw, generation)),
+                // Same inputs as last time (e.g. the same claims set again): keep the result.
+                Some(s) if s.config == config && s.inputs == inputs => {
+                    s.generation = generation;
+                    s.raw = raw;
+                }
+                _ => *slot = Some(State::new(config, names, raw, inputs, generation)),
             }
         }
         let state = slot.as_mut().expect("state was just filled");

@@ -19,6 +19,7 @@ pub fn no_tenant(res: &Resolution) -> ErrorReport {
         Failure::Malformed => "request.jwt.claims must be a JSON object; check what sets it. SELECT * FROM identity.explain_claims() shows the parse error.",
         Failure::NotMember => "The single tenant id must be one of the ids in the membership list (organization_ids).",
         Failure::Ambiguous => "The membership list names several tenants: also set a single organization_id claim for the active tenant.",
+        Failure::Untrusted => "Claims were found only in settings that are not trusted here (tenant_guard.require_verified, tenant_guard.trusted_session_users, tenant_guard.require_transaction_scope). Call tenant_guard.authenticate(<token>) in the transaction, or use SET LOCAL. SELECT * FROM identity.explain_claims() says why each was set aside.",
     };
     ErrorReport::new(
         PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,

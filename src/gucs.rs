@@ -14,9 +14,10 @@ use pgrx::pg_sys;
 use pgrx::prelude::*;
 use std::collections::HashSet;
 use std::ffi::{c_char, c_void, CStr, CString};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::OnceLock;
 use tenant_guard_core::claims::{self, config, Config};
+use tenant_guard_core::jwt::KeySet;
 
 /// Bumped by every assign hook; starts at 1 so an empty cache (0) is stale.
 pub static GENERATION: AtomicU64 = AtomicU64::new(1);
@@ -38,6 +39,58 @@ pub static TENANT_COLUMNS: GucSetting<Option<CString>> =
 pub static ROLE_SETTING: GucSetting<Option<CString>> =
     GucSetting::<Option<CString>>::new(Some(c"app.role"));
 
+// Trust (see tenant_guard_core::claims::trust).
+pub static REQUIRE_VERIFIED: GucSetting<bool> = GucSetting::<bool>::new(false);
+pub static REQUIRE_TRANSACTION_SCOPE: GucSetting<bool> = GucSetting::<bool>::new(false);
+pub static TRUSTED_SESSION_USERS: GucSetting<Option<CString>> =
+    GucSetting::<Option<CString>>::new(Some(c""));
+/// Claims verified by `tenant_guard.authenticate()`: set LOCAL by the
+/// extension only, so they end with the transaction (commit or abort), are
+/// undone by ROLLBACK TO SAVEPOINT, and reach parallel workers like any setting.
+pub static VERIFIED_CLAIMS: GucSetting<Option<CString>> =
+    GucSetting::<Option<CString>>::new(Some(c""));
+
+// JWT verification keys and rules: superuser-only to set and to read.
+pub static JWT_SECRET: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(Some(c""));
+pub static JWKS: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(Some(c""));
+pub static JWT_AUDIENCE: GucSetting<Option<CString>> =
+    GucSetting::<Option<CString>>::new(Some(c""));
+pub static JWT_ISSUER: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(Some(c""));
+pub static JWT_LEEWAY: GucSetting<i32> = GucSetting::<i32>::new(30);
+
+/// Whether the library was loaded by `shared_preload_libraries`: only then are
+/// the superuser-only settings defined before any session can read them.
+static PRELOADED: AtomicBool = AtomicBool::new(false);
+
+/// Why the HMAC secret must not be used here, if it must not: a secret that
+/// comes from a configuration file or `ALTER SYSTEM/DATABASE/ROLE ... SET` was
+/// readable by every role as a placeholder until this library loaded.
+pub fn secret_exposure() -> Option<&'static str> {
+    if PRELOADED.load(Ordering::Relaxed) || string_value(&JWT_SECRET).is_empty() {
+        return None;
+    }
+    let gconf = find_guc("tenant_guard.jwt_secret")?;
+    // SAFETY: PostgreSQL's GUC records live as long as the backend.
+    let source = unsafe { (*gconf).source };
+    use pg_sys::GucSource::*;
+    (!matches!(source, PGC_S_SESSION | PGC_S_OVERRIDE | PGC_S_DEFAULT)).then_some(
+        "tenant_guard.jwt_secret comes from the server configuration, but tenant_guard is not in shared_preload_libraries: until the library loads in a session, any role can read the secret with SHOW",
+    )
+}
+
+/// Bumped when the secret or the JWKS changes: the parsed key set is rebuilt.
+pub static KEY_GENERATION: AtomicU64 = AtomicU64::new(1);
+
+/// True only while `authenticate()` sets [`VERIFIED_CLAIMS`]: its check hook
+/// refuses every other `SET` (a superuser's, `ALTER ROLE ... SET`, a file).
+static SETTING_VERIFIED: AtomicBool = AtomicBool::new(false);
+
+extern "C" {
+    // access/parallel.h (not in pgrx's bindings): true while a parallel worker
+    // restores the leader's settings.
+    static InitializingParallelWorker: bool;
+}
+
 pub fn generation() -> u64 {
     GENERATION.load(Ordering::Relaxed)
 }
@@ -58,11 +111,46 @@ unsafe extern "C-unwind" fn bump_bool(_new: bool, _extra: *mut c_void) {
     GENERATION.fetch_add(1, Ordering::Relaxed);
 }
 
+#[pg_guard]
+unsafe extern "C-unwind" fn bump_keys(_new: *const c_char, _extra: *mut c_void) {
+    KEY_GENERATION.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Whether a transaction is settled changes at its end without an assign hook
+/// call (a session-level SET stays, its stack entry goes), so every
+/// transaction end makes the cached resolution stale.
+#[pg_guard]
+unsafe extern "C-unwind" fn on_xact_event(event: pg_sys::XactEvent::Type, _arg: *mut c_void) {
+    use pg_sys::XactEvent::*;
+    if matches!(
+        event,
+        XACT_EVENT_COMMIT
+            | XACT_EVENT_ABORT
+            | XACT_EVENT_PARALLEL_COMMIT
+            | XACT_EVENT_PARALLEL_ABORT
+            | XACT_EVENT_PREPARE
+    ) {
+        GENERATION.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
 /// Reports a rejected value the way PostgreSQL's own check hooks do (22023).
 unsafe fn check_failed(detail: &str) -> bool {
     let detail = CString::new(detail.replace('\0', "")).unwrap_or_default();
     unsafe { pg_sys::GUC_check_errdetail_string = pg_sys::pstrdup(detail.as_ptr()) };
     false
+}
+
+/// Like [`check_failed`], with a message that does not quote the value:
+/// PostgreSQL's default one would put a rejected secret in the error and the
+/// server log.
+unsafe fn check_failed_quietly(name: &str, detail: &str) -> bool {
+    let msg = CString::new(format!(
+        "invalid value for parameter \"{name}\" (not shown)"
+    ))
+    .unwrap_or_default();
+    unsafe { pg_sys::GUC_check_errmsg_string = pg_sys::pstrdup(msg.as_ptr()) };
+    unsafe { check_failed(detail) }
 }
 
 unsafe fn new_value<'a>(newval: *mut *mut c_char) -> Option<&'a str> {
@@ -100,6 +188,124 @@ unsafe extern "C-unwind" fn check_setting_name(
     }
 }
 
+#[pg_guard]
+unsafe extern "C-unwind" fn check_jwt_secret(
+    newval: *mut *mut c_char,
+    _extra: *mut *mut c_void,
+    _source: pg_sys::GucSource::Type,
+) -> bool {
+    match KeySet::new(unsafe { new_value(newval) }, None) {
+        Ok(_) => true,
+        Err(e) => unsafe { check_failed_quietly("tenant_guard.jwt_secret", e.message()) },
+    }
+}
+
+#[pg_guard]
+unsafe extern "C-unwind" fn check_jwks(
+    newval: *mut *mut c_char,
+    _extra: *mut *mut c_void,
+    _source: pg_sys::GucSource::Type,
+) -> bool {
+    match KeySet::new(None, unsafe { new_value(newval) }) {
+        Ok(_) => true,
+        // A JWKS may hold HMAC (oct) keys: never quote it either.
+        Err(e) => unsafe { check_failed_quietly("tenant_guard.jwks", e.message()) },
+    }
+}
+
+#[pg_guard]
+unsafe extern "C-unwind" fn check_role_list(
+    newval: *mut *mut c_char,
+    _extra: *mut *mut c_void,
+    _source: pg_sys::GucSource::Type,
+) -> bool {
+    let bad = unsafe { new_value(newval) }
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .find(|r| r.len() > 63 || r.contains('"'));
+    match bad {
+        None => true,
+        Some(r) => unsafe { check_failed(&format!("\"{r}\" is not a role name")) },
+    }
+}
+
+#[pg_guard]
+unsafe extern "C-unwind" fn check_verified_claims(
+    newval: *mut *mut c_char,
+    _extra: *mut *mut c_void,
+    _source: pg_sys::GucSource::Type,
+) -> bool {
+    let empty = unsafe { new_value(newval) }.is_none_or(str::is_empty);
+    if empty || SETTING_VERIFIED.load(Ordering::Relaxed) || unsafe { InitializingParallelWorker } {
+        return true;
+    }
+    unsafe {
+        check_failed("only tenant_guard.authenticate() sets verified claims, for one transaction")
+    }
+}
+
+/// Makes `claims` (JSON text) the verified claims until the end of the current
+/// transaction, or of the current subtransaction if it is rolled back.
+pub fn set_verified_claims(claims: &str) {
+    let value = CString::new(claims).expect("claims text has no NUL (checked by the verifier)");
+    SETTING_VERIFIED.store(true, Ordering::Relaxed);
+    let result = PgTryBuilder::new(|| unsafe {
+        pg_sys::set_config_option(
+            c"tenant_guard.verified_claims".as_ptr(),
+            value.as_ptr(),
+            pg_sys::GucContext::PGC_SUSET,
+            pg_sys::GucSource::PGC_S_SESSION,
+            pg_sys::GucAction::GUC_ACTION_LOCAL,
+            true,
+            pg_sys::PGERROR as i32,
+            false,
+        )
+    })
+    .finally(|| SETTING_VERIFIED.store(false, Ordering::Relaxed))
+    .execute();
+    let _: i32 = result;
+}
+
+/// True when the setting's value was set at session level (`SET` without
+/// `LOCAL`, `set_config(..., false)`, or the connection's startup options)
+/// and has not been changed in this transaction: a value a transaction-mode
+/// pooler can hand to the next client.
+pub fn is_session_scoped(name: &str) -> bool {
+    let Some(gconf) = find_guc(name) else {
+        return false;
+    };
+    // SAFETY: PostgreSQL's GUC records live as long as the backend.
+    let gconf = unsafe { &*gconf };
+    gconf.stack.is_null()
+        && matches!(
+            gconf.source,
+            pg_sys::GucSource::PGC_S_SESSION | pg_sys::GucSource::PGC_S_CLIENT
+        )
+}
+
+#[cfg(feature = "pg15")]
+fn find_guc(name: &str) -> Option<*mut pg_sys::config_generic> {
+    // find_option() is static in PostgreSQL 15: scan the (small) array.
+    let vars = unsafe { pg_sys::get_guc_variables() };
+    let count = unsafe { pg_sys::GetNumConfigOptions() };
+    (0..count.max(0) as usize)
+        .map(|i| unsafe { *vars.add(i) })
+        .find(|&g| {
+            !g.is_null()
+                && unsafe { CStr::from_ptr((*g).name) }
+                    .to_bytes()
+                    .eq_ignore_ascii_case(name.as_bytes())
+        })
+}
+
+#[cfg(not(feature = "pg15"))]
+fn find_guc(name: &str) -> Option<*mut pg_sys::config_generic> {
+    let cname = CString::new(name).ok()?;
+    let g = unsafe { pg_sys::find_option(cname.as_ptr(), false, true, pg_sys::DEBUG1 as i32) };
+    (!g.is_null()).then_some(g)
+}
+
 fn leak(s: &str) -> &'static CStr {
     Box::leak(
         CString::new(s)
@@ -121,6 +327,10 @@ fn defined_elsewhere(name: &CStr) -> bool {
 
 /// Called from `_PG_init`.
 pub fn init() {
+    PRELOADED.store(
+        unsafe { pg_sys::process_shared_preload_libraries_in_progress },
+        Ordering::Relaxed,
+    );
     // PostgreSQL runs _PG_init again if an earlier load of the library failed
     // part-way; our settings then exist already and must not be redefined
     // (every watched setting is then read on each call: correct, slower).
@@ -175,6 +385,8 @@ pub fn init() {
         );
     }
 
+    define_trust_and_jwt();
+
     GucRegistry::define_string_guc(
         c"tenant_guard.client_roles",
         c"Audit: the roles clients use (besides PUBLIC), comma-separated.",
@@ -196,6 +408,7 @@ pub fn init() {
     // carried over), so that their changes reach our assign hook. They behave
     // as before for everyone else: user-settable strings, empty by default.
     let mut hooked = HashSet::new();
+    hooked.insert(config::VERIFIED_SETTING.to_owned());
     for name in current_config().settings_read() {
         let cname = leak(&name);
         if defined_elsewhere(cname) {
@@ -221,6 +434,112 @@ pub fn init() {
     let _ = HOOKED.set(hooked);
 }
 
+/// Secrets: superuser-only to set, and to read (`SHOW`, `current_setting`,
+/// `pg_settings` refuse other roles unless they have pg_read_all_settings).
+const SECRET: GucFlags = GucFlags::SUPERUSER_ONLY
+    .union(GucFlags::NO_SHOW_ALL)
+    .union(GucFlags::NO_RESET_ALL);
+
+fn define_trust_and_jwt() {
+    unsafe {
+        GucRegistry::define_bool_guc_with_hooks(
+            c"tenant_guard.require_verified",
+            c"identity.* use only claims verified by tenant_guard.authenticate(); claims in settings are ignored.",
+            c"",
+            &REQUIRE_VERIFIED,
+            GucContext::Suset,
+            GucFlags::default(),
+            None,
+            Some(bump_bool),
+            None,
+        );
+        GucRegistry::define_bool_guc_with_hooks(
+            c"tenant_guard.require_transaction_scope",
+            c"Ignore claim settings left over from a session-level SET in an earlier transaction.",
+            c"Behind a transaction-mode pooler such a value can belong to another client. SET LOCAL, set_config(..., true) and tenant_guard.authenticate() are transaction-scoped.",
+            &REQUIRE_TRANSACTION_SCOPE,
+            GucContext::Suset,
+            GucFlags::default(),
+            None,
+            Some(bump_bool),
+            None,
+        );
+        GucRegistry::define_string_guc_with_hooks(
+            c"tenant_guard.trusted_session_users",
+            c"Login roles (session_user) whose claim settings are believed, comma-separated; empty: any.",
+            c"PostgREST connects as authenticator. Claims from tenant_guard.authenticate() are believed whoever logged in.",
+            &TRUSTED_SESSION_USERS,
+            GucContext::Suset,
+            GucFlags::default(),
+            Some(check_role_list),
+            Some(bump_string),
+            None,
+        );
+        GucRegistry::define_string_guc_with_hooks(
+            c"tenant_guard.verified_claims",
+            c"Claims verified by tenant_guard.authenticate() for this transaction (internal).",
+            c"",
+            &VERIFIED_CLAIMS,
+            GucContext::Suset,
+            SECRET
+                .union(GucFlags::DISALLOW_IN_FILE)
+                .union(GucFlags::DISALLOW_IN_AUTO_FILE),
+            Some(check_verified_claims),
+            Some(bump_string),
+            None,
+        );
+        GucRegistry::define_string_guc_with_hooks(
+            c"tenant_guard.jwt_secret",
+            c"HMAC secret for HS256/384/512 tokens (at least 32 bytes).",
+            c"",
+            &JWT_SECRET,
+            GucContext::Suset,
+            SECRET,
+            Some(check_jwt_secret),
+            Some(bump_keys),
+            None,
+        );
+        GucRegistry::define_string_guc_with_hooks(
+            c"tenant_guard.jwks",
+            c"JWKS document ({\"keys\": [...]}) with the public keys tokens may be signed with; kid selects the key.",
+            c"",
+            &JWKS,
+            GucContext::Suset,
+            SECRET,
+            Some(check_jwks),
+            Some(bump_keys),
+            None,
+        );
+    }
+    GucRegistry::define_string_guc(
+        c"tenant_guard.jwt_audience",
+        c"Accepted token audiences (aud), comma-separated; empty: aud is not checked.",
+        c"",
+        &JWT_AUDIENCE,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_string_guc(
+        c"tenant_guard.jwt_issuer",
+        c"Accepted token issuers (iss), comma-separated; empty: iss is not checked.",
+        c"",
+        &JWT_ISSUER,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"tenant_guard.jwt_leeway",
+        c"Clock skew allowed on exp, nbf and iat, in seconds.",
+        c"",
+        &JWT_LEEWAY,
+        0,
+        3600,
+        GucContext::Suset,
+        GucFlags::UNIT_S,
+    );
+    unsafe { pg_sys::RegisterXactCallback(Some(on_xact_event), std::ptr::null_mut()) };
+}
+
 /// A comma-list setting as trimmed, non-empty items.
 pub fn list_setting(s: &GucSetting<Option<CString>>) -> Vec<String> {
     string_setting(s, "")
@@ -228,6 +547,11 @@ pub fn list_setting(s: &GucSetting<Option<CString>>) -> Vec<String> {
         .map(|x| x.trim().to_owned())
         .filter(|x| !x.is_empty())
         .collect()
+}
+
+/// A string setting's value, `""` when unset.
+pub fn string_value(s: &GucSetting<Option<CString>>) -> String {
+    string_setting(s, "")
 }
 
 fn string_setting(s: &GucSetting<Option<CString>>, default: &str) -> String {
@@ -246,6 +570,9 @@ pub fn current_config() -> Config {
         trust_user_metadata: TRUST_USER_METADATA.get(),
         tenant_setting: string_setting(&TENANT_SETTING, config::DEFAULT_TENANT_SETTING),
         role_setting: string_setting(&ROLE_SETTING, config::DEFAULT_ROLE_SETTING),
+        require_verified: REQUIRE_VERIFIED.get(),
+        trusted_session_users: list_setting(&TRUSTED_SESSION_USERS),
+        require_transaction_scope: REQUIRE_TRANSACTION_SCOPE.get(),
     }
 }
 
@@ -260,4 +587,18 @@ pub fn read_setting(name: &str) -> Option<String> {
         .to_string_lossy()
         .into_owned();
     (!value.is_empty()).then_some(value)
+}
+
+/// The login role (`session_user`), which `SET ROLE` does not change.
+pub fn session_user() -> Option<String> {
+    let oid = unsafe { pg_sys::GetSessionUserId() };
+    let name = unsafe { pg_sys::GetUserNameFromId(oid, true) };
+    if name.is_null() {
+        return None;
+    }
+    let user = unsafe { CStr::from_ptr(name) }
+        .to_string_lossy()
+        .into_owned();
+    unsafe { pg_sys::pfree(name.cast()) };
+    Some(user)
 }

@@ -120,6 +120,15 @@ pub mod identity {
                 note,
                 result.clone(),
             ));
+            let (trust, why) = s.trust();
+            rows.push((
+                "result".into(),
+                "trust".into(),
+                None,
+                trust.into(),
+                why,
+                result.clone(),
+            ));
             let user = s
                 .user_id()
                 .map(|u| tenant_guard_core::claims::uuid::format(&u));
@@ -191,5 +200,3 @@ pub extern "C" fn pg_finfo_tg_get_current_org_id() -> &'static pg_sys::Pg_finfo_
     const V1: pg_sys::Pg_finfo_record = pg_sys::Pg_finfo_record { api_version: 1 };
     &V1
 }
-
-extension_sql_file!("../sql/identity.sql", name = "identity_sql", finalize);

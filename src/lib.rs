@@ -14,8 +14,12 @@ mod context;
 mod error;
 mod gucs;
 mod identity;
+mod jwt;
 
 ::pgrx::pg_module_magic!();
+
+// The hand-written get_current_org_id() and every schema privilege; runs last.
+extension_sql_file!("../sql/finalize.sql", name = "finalize_sql", finalize);
 
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {

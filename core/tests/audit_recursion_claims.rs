@@ -621,3 +621,63 @@ fn claims_near_misses() {
     let f = run(&load("claims_ok"), &internal);
     assert_eq!(rows(&f, CLAIMS), BTreeSet::new());
 }
+
+#[test]
+fn untrusted_claim_source_follows_the_trust_settings() {
+    let snap = load("claims_ok");
+    let open = run(&snap, &AuditConfig::default());
+    let open = find_untrusted(&open);
+    assert!(open.detail.starts_with("10 policies"), "{}", open.detail);
+    assert!(open.detail.contains("documents_org"), "{}", open.detail);
+
+    for protected in [
+        AuditConfig {
+            require_verified: true,
+            ..AuditConfig::default()
+        },
+        AuditConfig {
+            trusted_session_users: vec!["authenticator".into()],
+            ..AuditConfig::default()
+        },
+    ] {
+        let f = run(&snap, &protected);
+        let u = find_untrusted(&f);
+        // identity.* are protected now: only policies that read settings
+        // themselves remain, and that is a warning (they opt out silently).
+        assert_eq!(u.level.as_str(), "warn");
+        assert!(!u.detail.contains("patients_org"), "{}", u.detail);
+        assert!(!u.detail.contains("documents_org"), "{}", u.detail);
+        assert!(u.detail.contains("but 7 policies"), "{}", u.detail);
+        assert!(u.detail.contains("labels_org"), "{}", u.detail);
+        assert!(u.remediation.contains("identity.get_current_org_id()"));
+    }
+
+    // Protected, and no policy reads settings itself: nothing to report.
+    let only_identity = AuditConfig {
+        require_verified: true,
+        schemas: Some(vec!["public".into()]),
+        ..AuditConfig::default()
+    };
+    let mut snap = load("claims_ok");
+    let direct: Vec<String> = [
+        "sms_logs_org",
+        "sms_templates_org",
+        "invoices_indexed_org",
+        "labels_org",
+        "profiles_own",
+        "admin_notes_admins",
+        "reports_app_meta",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    snap.policies.retain(|p| !direct.contains(&p.name));
+    let f = run(&snap, &only_identity);
+    assert!(
+        f.iter().all(|f| f.code != "untrusted_claim_source"),
+        "{:?}",
+        f.iter()
+            .find(|f| f.code == "untrusted_claim_source")
+            .map(|f| &f.detail)
+    );
+}

@@ -20,6 +20,11 @@ pub struct AuditConfig {
     pub tenant_columns: Vec<String>,
     /// Schemas never audited (tenant_guard's own).
     pub skip_schemas: Vec<String>,
+    /// `tenant_guard.require_verified`: identity.* ignore claims in settings.
+    pub require_verified: bool,
+    /// `tenant_guard.trusted_session_users`: identity.* believe claims in
+    /// settings only from these logins.
+    pub trusted_session_users: Vec<String>,
 }
 
 impl Default for AuditConfig {
@@ -33,6 +38,8 @@ impl Default for AuditConfig {
                 "tenant_id".into(),
             ],
             skip_schemas: vec!["identity".into(), "tenant_guard".into()],
+            require_verified: false,
+            trusted_session_users: Vec::new(),
         }
     }
 }

@@ -3,6 +3,9 @@
 
 /// The setting PostgREST 12+ fills with the verified token's claims (JSON).
 pub const CLAIMS_SETTING: &str = "request.jwt.claims";
+/// Claims verified by `tenant_guard.authenticate()` for the current
+/// transaction (set LOCAL by the extension only; superuser-only to read).
+pub const VERIFIED_SETTING: &str = "tenant_guard.verified_claims";
 /// PostgREST 9-11 legacy form: one setting per top-level claim.
 pub const LEGACY_PREFIX: &str = "request.jwt.claim.";
 pub const DEFAULT_CLAIM_KEYS: &str = "organization_id,org_id,tenant_id";
@@ -21,6 +24,14 @@ pub struct Config {
     pub tenant_setting: String,
     /// Name of the backend-worker role setting.
     pub role_setting: String,
+    /// Ignore claims from settings; only verified claims count.
+    pub require_verified: bool,
+    /// When non-empty: believe claims from settings only when `session_user`
+    /// is one of these roles (PostgREST's `authenticator`).
+    pub trusted_session_users: Vec<String>,
+    /// Ignore settings left over from a session-level `SET` in an earlier
+    /// transaction (transaction-mode pooling hazard).
+    pub require_transaction_scope: bool,
 }
 
 impl Default for Config {
@@ -30,6 +41,9 @@ impl Default for Config {
             trust_user_metadata: false,
             tenant_setting: DEFAULT_TENANT_SETTING.into(),
             role_setting: DEFAULT_ROLE_SETTING.into(),
+            require_verified: false,
+            trusted_session_users: Vec::new(),
+            require_transaction_scope: false,
         }
     }
 }
@@ -103,7 +117,7 @@ impl Config {
     /// Every setting the resolver reads, in a fixed order. The extension reads
     /// exactly these and passes their values in [`super::Inputs`].
     pub fn settings_read(&self) -> Vec<String> {
-        let mut names = vec![CLAIMS_SETTING.to_owned()];
+        let mut names = vec![VERIFIED_SETTING.to_owned(), CLAIMS_SETTING.to_owned()];
         names.extend(
             self.legacy_claim_names()
                 .iter()
@@ -147,7 +161,8 @@ mod tests {
     #[test]
     fn settings_read_is_complete() {
         let names = Config::default().settings_read();
-        assert_eq!(names[0], "request.jwt.claims");
+        assert_eq!(names[0], "tenant_guard.verified_claims");
+        assert_eq!(names[1], "request.jwt.claims");
         for n in [
             "request.jwt.claim.app_metadata",
             "request.jwt.claim.organization_id",

@@ -3,6 +3,7 @@
 pub mod config;
 pub mod json;
 mod resolve;
+pub mod trust;
 pub mod uuid;
 
 pub use config::{parse_claim_keys, validate_setting_name, Config};

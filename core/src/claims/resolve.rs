@@ -3,16 +3,21 @@
 //! (no tenant). The trail of what was inspected is what `explain_claims()`
 //! shows and what `require_org_id()` puts in its DETAIL.
 
-use super::config::{Config, CLAIMS_SETTING, LEGACY_PREFIX};
+use super::config::{Config, CLAIMS_SETTING, LEGACY_PREFIX, VERIFIED_SETTING};
 use super::json::Json;
+use super::trust::{effective, VERIFIED_SOURCE};
 use super::uuid;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 /// Raw setting values as read from PostgreSQL. Empty strings mean absent:
 /// PostgreSQL reports `''` for a setting after the transaction that set it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Inputs {
     values: HashMap<String, String>,
+    /// The login role (`session_user`), for `trusted_session_users`.
+    session_user: Option<String>,
+    /// Settings whose value was set at session level before this transaction.
+    session_scoped: BTreeSet<String>,
 }
 
 impl Inputs {
@@ -26,6 +31,22 @@ impl Inputs {
     pub fn with(mut self, name: &str, value: impl Into<String>) -> Self {
         self.set(name, value);
         self
+    }
+    pub fn set_session_user(&mut self, user: &str) -> &mut Self {
+        self.session_user = Some(user.to_owned());
+        self
+    }
+    pub fn session_user(&self) -> Option<&str> {
+        self.session_user.as_deref()
+    }
+    /// Marks `name` as set at session level (`SET` without `LOCAL`) in an
+    /// earlier transaction and still in force.
+    pub fn mark_session_scoped(&mut self, name: &str) -> &mut Self {
+        self.session_scoped.insert(name.to_owned());
+        self
+    }
+    pub fn is_session_scoped(&self, name: &str) -> bool {
+        self.session_scoped.contains(name)
     }
     pub fn get(&self, name: &str) -> Option<&str> {
         self.values
@@ -63,6 +84,9 @@ pub enum Status {
     NotMember,
     /// A valid value not used because resolution failed closed elsewhere.
     Unused,
+    /// A setting left over from a session-level `SET` in an earlier
+    /// transaction: still used, but a pooling hazard.
+    SessionScoped,
 }
 
 impl Status {
@@ -77,6 +101,7 @@ impl Status {
             Status::Malformed => "malformed",
             Status::NotMember => "not_member",
             Status::Unused => "unused",
+            Status::SessionScoped => "session_scoped",
         }
     }
 }
@@ -104,6 +129,8 @@ pub enum Failure {
     NotMember,
     /// A membership list with several ids and no single id naming the active one.
     Ambiguous,
+    /// Claims are present only in settings that are not believed (see `trust`).
+    Untrusted,
 }
 
 impl Failure {
@@ -115,6 +142,7 @@ impl Failure {
             Failure::Conflict => "conflict",
             Failure::NotMember => "not_member",
             Failure::Ambiguous => "ambiguous",
+            Failure::Untrusted => "untrusted",
         }
     }
     pub fn describe(self) -> &'static str {
@@ -125,6 +153,7 @@ impl Failure {
             Failure::Conflict => "tenant claims in different locations disagree",
             Failure::NotMember => "the tenant id is not in the membership list",
             Failure::Ambiguous => "the membership list names several tenants and none is selected",
+            Failure::Untrusted => "claims are present only in settings that are not trusted",
         }
     }
 }
@@ -180,7 +209,7 @@ impl Resolution {
 
 const RAW_LIMIT: usize = 200;
 
-fn shorten(text: String) -> String {
+pub(crate) fn shorten(text: String) -> String {
     if text.len() <= RAW_LIMIT {
         return text;
     }
@@ -400,10 +429,19 @@ impl Collector {
     }
 }
 
-/// The claims document from `request.jwt.claims`: `Ok(None)` when absent,
-/// `Err` (with the reason) when malformed or not an object.
+/// The trail source and text of the claims document: verified claims from
+/// `tenant_guard.authenticate()` when present, else `request.jwt.claims`.
+fn claims_text(inputs: &Inputs) -> (&'static str, Option<&str>) {
+    match inputs.get(VERIFIED_SETTING) {
+        Some(text) => (VERIFIED_SOURCE, Some(text)),
+        None => (CLAIMS_SETTING, inputs.get(CLAIMS_SETTING)),
+    }
+}
+
+/// The claims document (see [`claims_text`]): `Ok(None)` when absent, `Err`
+/// (with the reason) when malformed or not an object.
 pub fn claims_document(inputs: &Inputs) -> Result<Option<Json>, String> {
-    let Some(text) = inputs.get(CLAIMS_SETTING) else {
+    let Some(text) = claims_text(inputs).1 else {
         return Ok(None);
     };
     match Json::parse(text) {
@@ -445,21 +483,41 @@ pub fn legacy_document(inputs: &Inputs, config: &Config) -> (Option<Json>, Vec<(
     (doc, errors)
 }
 
-/// Resolves the tenant from every source, in order: `request.jwt.claims`, the
+/// Resolves the tenant from every source the trust rules allow (see
+/// [`super::trust`]), in order: verified claims, else `request.jwt.claims`, the
 /// legacy per-claim settings, then the backend-worker setting.
 pub fn resolve(config: &Config, inputs: &Inputs, kind: IdKind) -> Resolution {
-    let mut c = Collector::default();
+    let (inputs, set_aside) = effective(config, inputs);
+    let inputs = &inputs;
+    let mut c = Collector {
+        trail: set_aside,
+        ..Collector::default()
+    };
+    let untrusted = c.trail.iter().any(|s| s.status == Status::Untrusted);
+    // A setting already listed as set aside is not listed again as absent.
+    let aside: Vec<String> = c
+        .trail
+        .iter()
+        .filter(|s| s.status == Status::Untrusted)
+        .map(|s| s.source.clone())
+        .collect();
+    let listed = |name: &str| aside.iter().any(|a| a == name);
 
+    let (source, text) = claims_text(inputs);
     match claims_document(inputs) {
+        Ok(None) if listed(source) => {}
         Ok(None) => {
-            c.step(CLAIMS_SETTING, "", None, Status::Absent, "");
+            c.step(source, "", None, Status::Absent, "");
         }
-        Ok(Some(doc)) => c.document(CLAIMS_SETTING, &doc, config, kind),
+        Ok(Some(doc)) => c.document(source, &doc, config, kind),
         Err(e) => {
             c.malformed = true;
-            let raw = inputs.get(CLAIMS_SETTING).map(str::to_owned);
-            c.step(CLAIMS_SETTING, "", raw, Status::Malformed, &e);
+            c.step(source, "", text.map(str::to_owned), Status::Malformed, &e);
         }
+    }
+    if source == VERIFIED_SOURCE {
+        // Settings were set aside (and listed) by `effective`.
+        return decide(c, kind, untrusted);
     }
 
     let legacy_source = format!("{LEGACY_PREFIX}*");
@@ -471,6 +529,7 @@ pub fn resolve(config: &Config, inputs: &Inputs, kind: IdKind) -> Resolution {
     }
     match legacy {
         Some(doc) => c.document(&legacy_source, &doc, config, kind),
+        None if aside.iter().any(|a| a.starts_with(LEGACY_PREFIX)) => {}
         None => {
             c.step(
                 &legacy_source,
@@ -484,6 +543,7 @@ pub fn resolve(config: &Config, inputs: &Inputs, kind: IdKind) -> Resolution {
 
     let setting = config.tenant_setting.as_str();
     match inputs.get(setting) {
+        None if listed(setting) => {}
         None => {
             c.step(setting, "", None, Status::Absent, "");
         }
@@ -493,10 +553,12 @@ pub fn resolve(config: &Config, inputs: &Inputs, kind: IdKind) -> Resolution {
         }
     }
 
-    decide(c, kind)
+    decide(c, kind, untrusted)
 }
 
-fn decide(mut c: Collector, kind: IdKind) -> Resolution {
+/// `untrusted`: some setting held claims that the trust rules set aside; when
+/// nothing else resolves, that (not "absent") is why there is no tenant.
+fn decide(mut c: Collector, kind: IdKind, untrusted: bool) -> Resolution {
     let mut distinct: Vec<&String> = Vec::new();
     for (_, id) in &c.singles {
         if !distinct.contains(&id) {
@@ -530,6 +592,7 @@ fn decide(mut c: Collector, kind: IdKind) -> Resolution {
             (Some(id), _) => Ok(id),
             (None, Some(l)) if l.len() == 1 => Ok(l[0].clone()),
             (None, Some(l)) if l.len() > 1 => Err(Failure::Ambiguous),
+            (None, _) if untrusted => Err(Failure::Untrusted),
             (None, _) => Err(Failure::Absent),
         }
     };
@@ -588,6 +651,7 @@ fn single<'a>(doc: &'a Json, key: &str) -> Result<Option<&'a Json>, ()> {
 /// The user id (`sub`): from the claims and the legacy `request.jwt.claim.sub`;
 /// both must agree and be a UUID, else `None`.
 pub fn user_id(config: &Config, inputs: &Inputs) -> Option<[u8; 16]> {
+    let inputs = &effective(config, inputs).0;
     let mut found: Option<[u8; 16]> = None;
     for doc in documents(config, inputs)? {
         let id = match single(&doc, "sub").ok()? {
@@ -609,6 +673,7 @@ pub fn user_id(config: &Config, inputs: &Inputs) -> Option<[u8; 16]> {
 /// these name different things, so disagreement is expected, not a conflict.
 /// A repeated key with different values fails closed.
 pub fn role(config: &Config, inputs: &Inputs) -> Option<String> {
+    let inputs = &effective(config, inputs).0;
     let docs = documents(config, inputs)?;
     let text = |v: Option<&Json>| match v {
         Some(Json::Str(s)) if !s.is_empty() && !s.contains('\0') => Some(s.clone()),
@@ -633,6 +698,7 @@ pub fn role(config: &Config, inputs: &Inputs) -> Option<String> {
 /// one object; `None` when absent, malformed, or not representable as `jsonb`
 /// (a `\u0000` escape).
 pub fn current_claims(config: &Config, inputs: &Inputs) -> Option<Json> {
+    let inputs = &effective(config, inputs).0;
     let doc = match claims_document(inputs) {
         Ok(Some(doc)) => Some(doc),
         Ok(None) => match legacy_document(inputs, config) {

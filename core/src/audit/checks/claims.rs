@@ -934,11 +934,27 @@ fn per_row(c: &Claims, t: &Table, p: &Policy, out: &mut Vec<Finding>) {
     ));
 }
 
+/// `identity.*` are protected when claims in settings are ignored
+/// (`require_verified`) or believed only from listed logins
+/// (`trusted_session_users`); policies that read settings themselves
+/// (`auth.*`, `current_setting`) are not, whatever the settings say.
 fn untrusted(c: &Claims, policies: &[(&Table, &Policy, Facts)], out: &mut Vec<Finding>) {
+    let config = c.ctx.config;
+    let protection = if config.require_verified {
+        Some("tenant_guard.require_verified is on".to_owned())
+    } else if !config.trusted_session_users.is_empty() {
+        Some(format!(
+            "tenant_guard.trusted_session_users is set ({})",
+            config.trusted_session_users.join(", ")
+        ))
+    } else {
+        None
+    };
     let mut users: Vec<(&Table, &Policy, &Facts)> = policies
         .iter()
-        .filter(|(_, _, f)| {
-            !f.settings.is_empty() || !f.identity.is_empty() || !f.claim_calls.is_empty()
+        .filter(|(_, _, f)| match protection {
+            Some(_) => !f.claim_calls.is_empty(),
+            None => !f.settings.is_empty() || !f.identity.is_empty() || !f.claim_calls.is_empty(),
         })
         .map(|(t, p, f)| (*t, *p, f))
         .collect();
@@ -960,19 +976,41 @@ fn untrusted(c: &Claims, policies: &[(&Table, &Policy, Facts)], out: &mut Vec<Fi
         .take(5)
         .map(|(t, p, _)| format!("{} on {}", p.name, qualified(&t.schema, &t.name)))
         .collect();
-    out.push(c.ctx.finding_on(
-        &UNTRUSTED_CLAIM_SOURCE,
-        None,
-        None,
-        Some("identity.get_current_org_id()".into()),
-        format!(
-            "{} polic{} ({}{}) take the caller's identity from settings: {}. PostgREST sets request.jwt.claims from a token it verified, but the database does not know who set a setting: on a direct connection any role can run SET request.jwt.claims = '{{\"organization_id\": \"<another tenant>\"}}' (or SET app.tenant_id) and these policies, identity.get_current_org_id() included, believe it. Verifying the signed JWT inside the database (tenant_guard.authenticate) is the planned remedy.",
-            users.len(),
-            if users.len() == 1 { "y" } else { "ies" },
-            examples.join(", "),
-            if users.len() > 5 { ", …" } else { "" },
-            settings.join(", ")
+    let policies = format!(
+        "{} polic{} ({}{})",
+        users.len(),
+        if users.len() == 1 { "y" } else { "ies" },
+        examples.join(", "),
+        if users.len() > 5 { ", …" } else { "" },
+    );
+    let forge = "on a direct connection any role can run SET request.jwt.claims = '{\"organization_id\": \"<another tenant>\"}' (or SET app.tenant_id)";
+    let mut finding = match &protection {
+        None => c.ctx.finding_on(
+            &UNTRUSTED_CLAIM_SOURCE,
+            None,
+            None,
+            Some("identity.get_current_org_id()".into()),
+            format!(
+                "{policies} take the caller's identity from settings: {}. PostgREST sets request.jwt.claims from a token it verified, but the database does not know who set a setting: {forge} and these policies, identity.get_current_org_id() included, believe it. Verify the token in the database (tenant_guard.authenticate, tenant_guard.require_verified) or believe settings only from PostgREST's login (tenant_guard.trusted_session_users).",
+                settings.join(", ")
+            ),
+            "-- Verify the signed token in the database and believe nothing else:\nALTER SYSTEM SET tenant_guard.jwks = '<your issuer''s JWKS>';   -- or tenant_guard.jwt_secret\nALTER SYSTEM SET tenant_guard.require_verified = on;\n-- PostgREST: db-pre-request = \"tenant_guard.authenticate_request\"; backend workers: SELECT tenant_guard.authenticate(<token>) in each transaction.\n-- Or believe settings only from PostgREST's login role:\nALTER SYSTEM SET tenant_guard.trusted_session_users = 'authenticator';\nSELECT pg_reload_conf();".into(),
         ),
-        "-- Until claims are verified in the database (tenant_guard.authenticate), let only PostgREST's authenticator and trusted backends connect:\nREVOKE CONNECT ON DATABASE <database> FROM PUBLIC;\nGRANT CONNECT ON DATABASE <database> TO authenticator;\n-- and never give end users a direct database login.".into(),
-    ));
+        Some(protection) => c.ctx.finding_on(
+            &UNTRUSTED_CLAIM_SOURCE,
+            None,
+            None,
+            Some("identity.get_current_org_id()".into()),
+            format!(
+                "{protection}, which protects identity.*, but {policies} read claims from settings themselves ({}): {forge} and these policies believe it.",
+                settings.join(", ")
+            ),
+            "-- Take the caller's identity from identity.* in these policies, e.g.:\n--   USING (org_id = (SELECT identity.get_current_org_id()))\n--   USING (user_id = (SELECT identity.get_current_user_id()))".into(),
+        ),
+    };
+    if protection.is_some() {
+        // The DBA turned verification on; these policies silently opt out.
+        finding.level = Level::Warn;
+    }
+    out.push(finding);
 }
