@@ -30,7 +30,7 @@ fn inputs(config: &Config, names: &[String], raw: &[Option<String>]) -> Inputs {
     for (name, value) in names.iter().zip(raw) {
         if let Some(v) = value {
             inputs.set(name, v.clone());
-            if gucs::is_session_scoped(name) {
+            if crate::scope::is_session_scoped(name) {
                 inputs.mark_session_scoped(name);
             }
         }

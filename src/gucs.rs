@@ -49,6 +49,10 @@ pub static TRUSTED_SESSION_USERS: GucSetting<Option<CString>> =
 /// undone by ROLLBACK TO SAVEPOINT, and reach parallel workers like any setting.
 pub static VERIFIED_CLAIMS: GucSetting<Option<CString>> =
     GucSetting::<Option<CString>>::new(Some(c""));
+/// The leader's list of claim settings left over from a session-level SET,
+/// published for parallel workers (see `scope.rs`); empty: not published.
+pub static SESSION_SCOPED: GucSetting<Option<CString>> =
+    GucSetting::<Option<CString>>::new(Some(c""));
 
 // JWT verification keys and rules: superuser-only to set and to read.
 pub static JWT_SECRET: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(Some(c""));
@@ -69,7 +73,7 @@ pub fn secret_exposure() -> Option<&'static str> {
     if PRELOADED.load(Ordering::Relaxed) || string_value(&JWT_SECRET).is_empty() {
         return None;
     }
-    let gconf = find_guc("tenant_guard.jwt_secret")?;
+    let gconf = crate::scope::find_guc("tenant_guard.jwt_secret")?;
     // SAFETY: PostgreSQL's GUC records live as long as the backend.
     let source = unsafe { (*gconf).source };
     use pg_sys::GucSource::*;
@@ -81,9 +85,10 @@ pub fn secret_exposure() -> Option<&'static str> {
 /// Bumped when the secret or the JWKS changes: the parsed key set is rebuilt.
 pub static KEY_GENERATION: AtomicU64 = AtomicU64::new(1);
 
-/// True only while `authenticate()` sets [`VERIFIED_CLAIMS`]: its check hook
-/// refuses every other `SET` (a superuser's, `ALTER ROLE ... SET`, a file).
-static SETTING_VERIFIED: AtomicBool = AtomicBool::new(false);
+/// True only while the extension sets an internal setting ([`VERIFIED_CLAIMS`],
+/// [`SESSION_SCOPED`]): their check hooks refuse every other `SET` (a
+/// superuser's, `ALTER ROLE ... SET`, a file).
+static SETTING_INTERNAL: AtomicBool = AtomicBool::new(false);
 
 extern "C" {
     // access/parallel.h (not in pgrx's bindings): true while a parallel worker
@@ -230,29 +235,49 @@ unsafe extern "C-unwind" fn check_role_list(
     }
 }
 
+fn internal_value_allowed(newval: *mut *mut c_char) -> bool {
+    let empty = unsafe { new_value(newval) }.is_none_or(str::is_empty);
+    empty || SETTING_INTERNAL.load(Ordering::Relaxed) || unsafe { InitializingParallelWorker }
+}
+
 #[pg_guard]
 unsafe extern "C-unwind" fn check_verified_claims(
     newval: *mut *mut c_char,
     _extra: *mut *mut c_void,
     _source: pg_sys::GucSource::Type,
 ) -> bool {
-    let empty = unsafe { new_value(newval) }.is_none_or(str::is_empty);
-    if empty || SETTING_VERIFIED.load(Ordering::Relaxed) || unsafe { InitializingParallelWorker } {
-        return true;
-    }
-    unsafe {
-        check_failed("only tenant_guard.authenticate() sets verified claims, for one transaction")
-    }
+    internal_value_allowed(newval)
+        || unsafe {
+            check_failed(
+                "only tenant_guard.authenticate() sets verified claims, for one transaction",
+            )
+        }
+}
+
+#[pg_guard]
+unsafe extern "C-unwind" fn check_session_scoped(
+    newval: *mut *mut c_char,
+    _extra: *mut *mut c_void,
+    _source: pg_sys::GucSource::Type,
+) -> bool {
+    internal_value_allowed(newval)
+        || unsafe { check_failed("tenant_guard sets this itself, for parallel workers") }
 }
 
 /// Makes `claims` (JSON text) the verified claims until the end of the current
 /// transaction, or of the current subtransaction if it is rolled back.
 pub fn set_verified_claims(claims: &str) {
-    let value = CString::new(claims).expect("claims text has no NUL (checked by the verifier)");
-    SETTING_VERIFIED.store(true, Ordering::Relaxed);
+    set_internal_local(c"tenant_guard.verified_claims", claims);
+}
+
+/// `SET LOCAL` of one of our internal settings, which no one else may set.
+/// Passing PGC_SUSET as the context lets any caller's transaction hold it.
+pub fn set_internal_local(name: &CStr, value: &str) {
+    let value = CString::new(value).expect("internal setting values have no NUL");
+    SETTING_INTERNAL.store(true, Ordering::Relaxed);
     let result = PgTryBuilder::new(|| unsafe {
         pg_sys::set_config_option(
-            c"tenant_guard.verified_claims".as_ptr(),
+            name.as_ptr(),
             value.as_ptr(),
             pg_sys::GucContext::PGC_SUSET,
             pg_sys::GucSource::PGC_S_SESSION,
@@ -262,48 +287,9 @@ pub fn set_verified_claims(claims: &str) {
             false,
         )
     })
-    .finally(|| SETTING_VERIFIED.store(false, Ordering::Relaxed))
+    .finally(|| SETTING_INTERNAL.store(false, Ordering::Relaxed))
     .execute();
     let _: i32 = result;
-}
-
-/// True when the setting's value was set at session level (`SET` without
-/// `LOCAL`, `set_config(..., false)`, or the connection's startup options)
-/// and has not been changed in this transaction: a value a transaction-mode
-/// pooler can hand to the next client.
-pub fn is_session_scoped(name: &str) -> bool {
-    let Some(gconf) = find_guc(name) else {
-        return false;
-    };
-    // SAFETY: PostgreSQL's GUC records live as long as the backend.
-    let gconf = unsafe { &*gconf };
-    gconf.stack.is_null()
-        && matches!(
-            gconf.source,
-            pg_sys::GucSource::PGC_S_SESSION | pg_sys::GucSource::PGC_S_CLIENT
-        )
-}
-
-#[cfg(feature = "pg15")]
-fn find_guc(name: &str) -> Option<*mut pg_sys::config_generic> {
-    // find_option() is static in PostgreSQL 15: scan the (small) array.
-    let vars = unsafe { pg_sys::get_guc_variables() };
-    let count = unsafe { pg_sys::GetNumConfigOptions() };
-    (0..count.max(0) as usize)
-        .map(|i| unsafe { *vars.add(i) })
-        .find(|&g| {
-            !g.is_null()
-                && unsafe { CStr::from_ptr((*g).name) }
-                    .to_bytes()
-                    .eq_ignore_ascii_case(name.as_bytes())
-        })
-}
-
-#[cfg(not(feature = "pg15"))]
-fn find_guc(name: &str) -> Option<*mut pg_sys::config_generic> {
-    let cname = CString::new(name).ok()?;
-    let g = unsafe { pg_sys::find_option(cname.as_ptr(), false, true, pg_sys::DEBUG1 as i32) };
-    (!g.is_null()).then_some(g)
 }
 
 fn leak(s: &str) -> &'static CStr {
@@ -486,6 +472,19 @@ fn define_trust_and_jwt() {
                 .union(GucFlags::DISALLOW_IN_AUTO_FILE),
             Some(check_verified_claims),
             Some(bump_string),
+            None,
+        );
+        GucRegistry::define_string_guc_with_hooks(
+            c"tenant_guard.session_scoped_settings",
+            c"Claim settings left over from a session-level SET, as the leader saw them (internal).",
+            c"",
+            &SESSION_SCOPED,
+            GucContext::Suset,
+            SECRET
+                .union(GucFlags::DISALLOW_IN_FILE)
+                .union(GucFlags::DISALLOW_IN_AUTO_FILE),
+            Some(check_session_scoped),
+            None,
             None,
         );
         GucRegistry::define_string_guc_with_hooks(

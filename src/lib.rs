@@ -15,6 +15,7 @@ mod error;
 mod gucs;
 mod identity;
 mod jwt;
+mod scope;
 
 ::pgrx::pg_module_magic!();
 
@@ -24,6 +25,7 @@ extension_sql_file!("../sql/finalize.sql", name = "finalize_sql", finalize);
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {
     gucs::init();
+    scope::init();
 }
 
 #[cfg(any(test, feature = "pg_test"))]

@@ -197,5 +197,51 @@ SELECT tenant_guard.authenticate_request();
 ROLLBACK;
 SELECT tenant_guard.authenticate_request() AS no_headers_at_all;
 
+--------------------------------------------------------------------------
+-- 6. Parallel workers see the leader's verified claims, and its verdict on
+--    session-level leftovers (workers restore every setting as a session
+--    value; without the leader's verdict they would drop a SET LOCAL tenant).
+--------------------------------------------------------------------------
+CREATE TABLE public.jbig AS
+  SELECT i AS id, CASE WHEN i % 2 = 0 THEN '11111111-1111-4111-8111-111111111111'::uuid
+                       ELSE '22222222-2222-4222-8222-222222222222'::uuid END AS org_id
+  FROM generate_series(1, 60000) i;
+ALTER TABLE public.jbig ENABLE ROW LEVEL SECURITY;
+CREATE POLICY jbig_tenant ON public.jbig TO authenticated USING (org_id = identity.get_current_org_id());
+GRANT SELECT ON public.jbig TO authenticated;
+ANALYZE public.jbig;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 2;
+-- Only workers scan (the leader would otherwise race them through a small table).
+SET parallel_leader_participation = off;
+SET tenant_guard.require_transaction_scope = on;
+BEGIN;
+SET LOCAL app.tenant_id = '11111111-1111-4111-8111-111111111111';
+SET LOCAL ROLE authenticated;
+EXPLAIN (COSTS OFF) SELECT count(*) FROM public.jbig;
+SELECT count(*) AS rows_of_a, count(*) FILTER (WHERE org_id <> '11111111-1111-4111-8111-111111111111') AS others
+FROM public.jbig;
+COMMIT;
+BEGIN;
+SELECT tenant_guard.authenticate(pg_temp.token('22222222-2222-4222-8222-222222222222')) IS NOT NULL AS authenticated;
+SET LOCAL ROLE authenticated;
+SELECT count(*) AS rows_of_b, count(*) FILTER (WHERE org_id <> '22222222-2222-4222-8222-222222222222') AS others
+FROM public.jbig;
+COMMIT;
+-- A leftover is ignored by the leader and by every worker.
+SET app.tenant_id = '11111111-1111-4111-8111-111111111111';
+SET ROLE authenticated;
+SELECT count(*) AS leftover_rows FROM public.jbig;
+RESET ROLE;
+RESET app.tenant_id;
+RESET tenant_guard.require_transaction_scope;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+RESET max_parallel_workers_per_gather;
+RESET parallel_leader_participation;
+
 SET tenant_guard.jwt_secret = '';
-DROP TABLE public.jdocs;
+DROP TABLE public.jdocs, public.jbig;
