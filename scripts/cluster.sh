@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL 15 cluster under a temp dir, listening only on a Unix
 # socket in that dir, run as the postgres OS user (initdb refuses root).
+# TG_PG_OPTS adds server options (e.g. "-c shared_preload_libraries=tenant_guard").
 #   source scripts/cluster.sh; cluster_start; psql_tg -c 'select 1'; cluster_stop
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 TG_PORT=${TG_PORT:-54329}
@@ -17,7 +18,7 @@ cluster_start() {
   as_pg "$PGBIN/initdb" -D "$TG_DIR/data" -A trust -U postgres --no-sync >"$TG_DIR/initdb.log" 2>&1 ||
     { cat "$TG_DIR/initdb.log"; return 1; }
   as_pg "$PGBIN/pg_ctl" -D "$TG_DIR/data" -l "$TG_DIR/server.log" -w start \
-    -o "-k $TG_DIR -c listen_addresses='' -p $TG_PORT -c fsync=off -c shared_buffers=512MB" >/dev/null ||
+    -o "-k $TG_DIR -c listen_addresses='' -p $TG_PORT -c fsync=off -c shared_buffers=512MB ${TG_PG_OPTS:-}" >/dev/null ||
     { cat "$TG_DIR/server.log"; return 1; }
   trap cluster_stop EXIT
 }

@@ -8,7 +8,8 @@ PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 
-packages=(postgresql-15 postgresql-server-dev-15 postgresql-contrib libclang-dev clang pkg-config sudo python3-psycopg2)
+packages=(postgresql-15 postgresql-server-dev-15 postgresql-contrib libclang-dev clang pkg-config sudo python3-psycopg2
+  python3-cryptography pgbouncer)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -18,8 +19,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-# Debian's package starts a system cluster we do not use; tests run their own.
+# Debian's packages start a system cluster and PgBouncer we do not use; tests run their own.
 $SUDO pg_ctlcluster 15 main stop >/dev/null 2>&1 || true
+$SUDO service pgbouncer stop >/dev/null 2>&1 || true
 
 if ! command -v cargo >/dev/null; then
   echo "setup: cargo is required (rustup toolchain)" >&2

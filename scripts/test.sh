@@ -2,7 +2,8 @@
 # Runs every test on a fresh Debian 12 machine (installs what it needs first):
 # formatting and lints, pure-Rust core tests, #[pg_test]s, then against a
 # throwaway cluster with the release build installed: pg_regress and the
-# PostgREST-style driver test.
+# PostgREST-style driver test; then JWT verification and pooling safety on a
+# preloaded cluster behind PgBouncer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 passed=0
@@ -39,6 +40,8 @@ cluster_start
 step "pg_regress" bash scripts/regress.sh
 step "driver tests (PostgREST per-request transaction)" bash scripts/driver_tests.sh
 cluster_stop
+step "JWT and pooling tests (preloaded cluster, PgBouncer in transaction mode)" \
+  env TG_JWT_PORT=$((TG_PORT + 1)) bash scripts/jwt_tests.sh
 
 echo "suites: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,0 +1,217 @@
+#!/usr/bin/python3
+"""JWT verification and forge-proof tenant context through a real driver,
+against a cluster with tenant_guard in shared_preload_libraries and keys set
+with ALTER SYSTEM (the documented deployment). Keys are generated per run.
+
+Run with scripts/jwt_tests.sh (starts the cluster), or with PGHOST/PGPORT of
+a running, preloaded cluster as superuser PGUSER.
+"""
+
+import json
+import os
+import sys
+import unittest
+
+import psycopg2
+import psycopg2.errors
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tokens import ALGORITHMS, SECRET, TestKeys  # noqa: E402
+
+DB = os.environ.get("TG_JWT_DB", "tg_jwt")
+SUPERUSER = os.environ.get("PGUSER", "postgres")
+ORG_A = "11111111-1111-4111-8111-111111111111"
+ORG_B = "22222222-2222-4222-8222-222222222222"
+SUB = "7c1f7a5e-3b1a-4d2c-9e8f-0a1b2c3d4e5f"
+KEYS = None
+
+
+def connect(user, dbname=DB):
+    params = {"user": user, "dbname": dbname, "host": os.environ["PGHOST"]}
+    if os.environ.get("PGPORT"):
+        params["port"] = os.environ["PGPORT"]
+    return psycopg2.connect(**params)
+
+
+def claims(org, **extra):
+    c = {"sub": SUB, "role": "authenticated", "aud": "authenticated", "iat": 1700000000,
+         "exp": 4102444800, "app_metadata": {"organization_id": org}}
+    c.update(extra)
+    return c
+
+
+def admin_sql(*statements):
+    conn = connect(SUPERUSER)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        for s in statements:
+            cur.execute(s)
+    conn.close()
+
+
+def setUpModule():
+    global KEYS
+    if not os.environ.get("PGHOST"):
+        raise RuntimeError("PGHOST is not set: run scripts/jwt_tests.sh")
+    KEYS = TestKeys()
+    conn = connect(SUPERUSER, "postgres")
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("SET client_min_messages = warning")
+        cur.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
+        cur.execute(f"CREATE DATABASE {DB}")
+        cur.execute("SHOW shared_preload_libraries")
+        if "tenant_guard" not in cur.fetchone()[0]:
+            raise RuntimeError("this test needs tenant_guard in shared_preload_libraries")
+        for role, opts in (("authenticator", "LOGIN NOINHERIT"), ("mallory", "LOGIN"),
+                           ("authenticated", "NOLOGIN")):
+            cur.execute(f"DROP ROLE IF EXISTS {role}")
+            cur.execute(f"CREATE ROLE {role} {opts}")
+        cur.execute("GRANT authenticated TO authenticator, mallory")
+        cur.execute("ALTER SYSTEM SET tenant_guard.jwt_secret = %s", (SECRET,))
+        cur.execute("ALTER SYSTEM SET tenant_guard.jwks = %s", (KEYS.jwks(),))
+        cur.execute("ALTER SYSTEM SET tenant_guard.jwt_audience = 'authenticated'")
+        cur.execute("ALTER SYSTEM SET tenant_guard.trusted_session_users = 'authenticator'")
+        cur.execute("SELECT pg_reload_conf()")
+    conn.close()
+    admin_sql(
+        "CREATE EXTENSION tenant_guard",
+        "CREATE TABLE docs (id int PRIMARY KEY, org_id uuid NOT NULL, body text)",
+        f"INSERT INTO docs VALUES (1, '{ORG_A}', 'a-1'), (2, '{ORG_A}', 'a-2'), (3, '{ORG_B}', 'b-1')",
+        "ALTER TABLE docs ENABLE ROW LEVEL SECURITY",
+        "CREATE POLICY docs_tenant ON docs TO authenticated "
+        "USING (org_id = (SELECT identity.get_current_org_id()))",
+        "GRANT SELECT ON docs TO authenticated",
+    )
+
+
+def tearDownModule():
+    conn = connect(SUPERUSER, "postgres")
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        for name in ("jwt_secret", "jwks", "jwt_audience", "trusted_session_users"):
+            cur.execute(f"ALTER SYSTEM RESET tenant_guard.{name}")
+        cur.execute("SELECT pg_reload_conf()")
+        cur.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
+    conn.close()
+
+
+def rejected_rule(cur, token):
+    """The rule in the DETAIL of the 28000 error verify_jwt raises."""
+    try:
+        cur.execute("SELECT tenant_guard.verify_jwt(%s)", (token,))
+    except psycopg2.Error as e:
+        cur.connection.rollback()
+        if e.pgcode != "28000":
+            raise
+        return e.diag.message_detail.removeprefix("rule: ")
+    cur.connection.rollback()
+    return "valid"
+
+
+class Verification(unittest.TestCase):
+    def setUp(self):
+        self.conn = connect("authenticator")
+        self.cur = self.conn.cursor()
+
+    def tearDown(self):
+        self.conn.close()
+
+    def test_every_algorithm_verifies_as_a_plain_role(self):
+        for alg in ALGORITHMS:
+            with self.subTest(alg=alg):
+                self.cur.execute("SELECT tenant_guard.verify_jwt(%s) -> 'app_metadata' ->> 'organization_id'",
+                                 (KEYS.token(alg, claims(ORG_A)),))
+                self.assertEqual(self.cur.fetchone()[0], ORG_A)
+                self.conn.rollback()
+
+    def test_attacks_are_rejected_with_their_rule(self):
+        other = TestKeys()  # same kids, other key material
+        t = KEYS.token("ES256", claims(ORG_A))
+        head, body, sig = t.split(".")
+        forged_body = KEYS.token("ES256", claims(ORG_B)).split(".")[1]
+        cases = {
+            "other RSA key, same kid": (other.token("RS256", claims(ORG_A)), "bad_signature"),
+            "other Ed25519 key": (other.token("EdDSA", claims(ORG_A)), "bad_signature"),
+            "ES256 signature on the P-384 key": (KEYS.token("ES256", claims(ORG_A), {"kid": "p384"}), "alg_not_allowed"),
+            "EdDSA token naming the RSA key": (KEYS.token("EdDSA", claims(ORG_A), {"kid": "rsa"}), "alg_not_allowed"),
+            "HS256 naming the RSA key": (KEYS.token("HS256", claims(ORG_A), {"kid": "rsa"}), "alg_not_allowed"),
+            "unknown kid": (KEYS.token("RS256", claims(ORG_A), {"kid": "gone"}), "unknown_kid"),
+            "payload swapped": (f"{head}.{forged_body}.{sig}", "bad_signature"),
+            "signature from another token": (f"{head}.{body}.{KEYS.token('ES256', claims(ORG_B)).split('.')[2]}", "bad_signature"),
+            "expired": (KEYS.token("RS256", claims(ORG_A, exp=1000000000)), "expired"),
+            "nbf in the future": (KEYS.token("PS256", claims(ORG_A, nbf=4000000000)), "not_yet_valid"),
+            "iat in the future": (KEYS.token("EdDSA", claims(ORG_A, iat=4000000000)), "issued_in_future"),
+            "string exp": (KEYS.token("ES384", claims(ORG_A, exp="4102444800")), "invalid_claim"),
+            "wrong aud": (KEYS.token("RS256", claims(ORG_A, aud="service")), "wrong_audience"),
+            "alg none": (t.split(".")[0].replace(head, "eyJhbGciOiJub25lIn0") + f".{body}.", "alg_not_allowed"),
+            "1 MB token": ("a" * (1 << 20), "token_too_large"),
+            "not a JWS": ("Bearer " + t, "malformed"),
+        }
+        for name, (token, rule) in cases.items():
+            with self.subTest(case=name):
+                self.assertEqual(rejected_rule(self.cur, token), rule)
+
+    def test_key_settings_are_hidden_and_fixed(self):
+        for stmt in ("SHOW tenant_guard.jwt_secret", "SELECT current_setting('tenant_guard.jwks')",
+                     "SET tenant_guard.jwt_secret = 'attacker-secret-0123456789abcdefghij'",
+                     "SET tenant_guard.trusted_session_users = ''",
+                     "SET tenant_guard.require_verified = off"):
+            with self.subTest(stmt=stmt):
+                with self.assertRaises(psycopg2.errors.InsufficientPrivilege):
+                    self.cur.execute(stmt)
+                self.conn.rollback()
+        self.cur.execute("SELECT count(*) FROM pg_settings WHERE name = 'tenant_guard.jwt_secret'")
+        self.assertEqual(self.cur.fetchone()[0], 0)
+
+
+class ForgeProofContext(unittest.TestCase):
+    def rows(self, conn, claims_json=None, token=None):
+        with conn.cursor() as cur:
+            if claims_json is not None:
+                cur.execute("SELECT set_config('request.jwt.claims', %s, true)", (claims_json,))
+            if token is not None:
+                cur.execute("SELECT tenant_guard.authenticate(%s)", (token,))
+            cur.execute("SET LOCAL ROLE authenticated")
+            cur.execute("SELECT coalesce(string_agg(body, ',' ORDER BY id), '-') FROM docs")
+            seen = cur.fetchone()[0]
+        conn.commit()
+        return seen
+
+    def test_direct_connect_forgery_needs_a_token(self):
+        mallory = connect("mallory")
+        forged = json.dumps(claims(ORG_B))
+        self.assertEqual(self.rows(mallory, forged), "-", "settings from an untrusted login are ignored")
+        self.assertEqual(self.rows(mallory, token=KEYS.token("ES256", claims(ORG_A))), "a-1,a-2")
+        with self.assertRaises(psycopg2.Error) as e:
+            self.rows(mallory, token=KEYS.token("ES256", claims(ORG_B), {"kid": "p384"}))
+        self.assertEqual(e.exception.pgcode, "28000")
+        mallory.rollback()
+        mallory.close()
+
+        authenticator = connect("authenticator")
+        self.assertEqual(self.rows(authenticator, forged), "b-1", "PostgREST's login is trusted")
+        authenticator.close()
+
+    def test_verified_claims_end_with_the_transaction(self):
+        conn = connect("authenticator")
+        token = KEYS.token("EdDSA", claims(ORG_A))
+        with conn.cursor() as cur:
+            cur.execute("SELECT tenant_guard.authenticate(%s)", (token,))
+            cur.execute("SELECT identity.get_current_org_id()::text")
+            self.assertEqual(cur.fetchone()[0], ORG_A)
+        conn.commit()
+        with conn.cursor() as cur:
+            cur.execute("SELECT identity.get_current_org_id()")
+            self.assertIsNone(cur.fetchone()[0], "verified claims survived COMMIT")
+            cur.execute("SELECT tenant_guard.authenticate(%s)", (token,))
+        conn.rollback()
+        with conn.cursor() as cur:
+            cur.execute("SELECT identity.get_current_org_id()")
+            self.assertIsNone(cur.fetchone()[0], "verified claims survived ROLLBACK")
+        conn.rollback()
+        conn.close()
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
