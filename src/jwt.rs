@@ -74,8 +74,8 @@ fn rejected(e: &JwtError, function: &'static str) -> ErrorReport {
     .set_hint(hint)
 }
 
-/// Verifies `token`; its claims as JSON text, or the error to raise.
-fn verified(token: &str, function: &'static str) -> Result<String, ErrorReport> {
+/// Verifies `token`; its claims, or the error to raise.
+fn verified(token: &str, function: &'static str) -> Result<Value, ErrorReport> {
     if let Some(why) = gucs::secret_exposure() {
         return Err(ErrorReport::new(
             PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
@@ -94,11 +94,13 @@ fn verified(token: &str, function: &'static str) -> Result<String, ErrorReport> 
         )
         .set_hint("A superuser corrects tenant_guard.jwt_secret or tenant_guard.jwks.")),
     })?;
-    Ok(Value::Object(claims).to_string())
+    Ok(Value::Object(claims))
 }
 
-fn jsonb(text: &str) -> JsonB {
-    JsonB(serde_json::from_str(text).expect("verified claims are JSON"))
+/// Makes verified claims the transaction's and returns them.
+fn adopt(claims: Value) -> JsonB {
+    gucs::set_verified_claims(&claims.to_string());
+    JsonB(claims)
 }
 
 /// The bearer token of an `Authorization` header value; `Err` for another scheme.
@@ -122,7 +124,7 @@ fn bearer(header: &str) -> Result<&str, ErrorReport> {
 /// NULL for a NULL token.
 #[pg_extern(volatile, parallel_safe, strict)]
 pub fn verify_jwt(token: &str) -> Result<JsonB, ErrorReport> {
-    verified(token, "verify_jwt").map(|text| jsonb(&text))
+    verified(token, "verify_jwt").map(JsonB)
 }
 
 /// Verifies `token` and makes its claims the current transaction's
@@ -131,9 +133,7 @@ pub fn verify_jwt(token: &str) -> Result<JsonB, ErrorReport> {
 /// Returns the claims.
 #[pg_extern(volatile, parallel_unsafe, strict)]
 pub fn authenticate(token: &str) -> Result<JsonB, ErrorReport> {
-    let text = verified(token, "authenticate")?;
-    gucs::set_verified_claims(&text);
-    Ok(jsonb(&text))
+    verified(token, "authenticate").map(adopt)
 }
 
 /// For PostgREST's `db-pre-request`: authenticates the bearer token of the
@@ -167,9 +167,7 @@ pub fn authenticate_request() -> Result<Option<JsonB>, ErrorReport> {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(h)) => {
             let token = bearer(h)?;
-            let text = verified(token, "authenticate_request")?;
-            gucs::set_verified_claims(&text);
-            Ok(Some(jsonb(&text)))
+            verified(token, "authenticate_request").map(|claims| Some(adopt(claims)))
         }
         Some(_) => Err(bearer("").unwrap_err()),
     }
