@@ -70,3 +70,25 @@ SELECT identity.get_current_org_id() AS org, count(*) AS "patients visible" FROM
 SELECT set_config('request.jwt.claims', '{"app_metadata": {', true) \g /dev/null
 SELECT identity.get_current_org_id() AS org, count(*) AS "patients visible" FROM public.patients;
 ROLLBACK;
+
+\echo '== 9. A direct connection forges request.jwt.claims; with require_verified only a signed token counts'
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS pgcrypto;
+RESET client_min_messages;
+-- Set per session for the demo; in production: postgresql.conf with shared_preload_libraries.
+SET tenant_guard.jwt_secret = 'demo-only-hmac-secret-0123456789abcdefgh';
+SET tenant_guard.require_verified = on;
+-- An HS256 token for clinic A, as the auth server would sign it.
+SELECT h || '.' || translate(rtrim(encode(hmac(h, 'demo-only-hmac-secret-0123456789abcdefgh', 'sha256'), 'base64'), '='), '+/', '-_') AS token
+FROM (SELECT translate(rtrim(encode(convert_to('{"alg":"HS256","typ":"JWT"}', 'UTF8'), 'base64'), '='), '+/', '-_') || '.' ||
+             translate(rtrim(replace(encode(convert_to('{"sub":"aaaaaaaa-0000-4000-8000-00000000000a","role":"authenticated","exp":4102444800,"app_metadata":{"organization_id":"11111111-1111-4111-8111-111111111111"}}', 'UTF8'), 'base64'), E'\n', ''), '='), '+/', '-_') AS h) x \gset
+BEGIN;
+SELECT set_config('request.jwt.claims', '{"role":"authenticated","app_metadata":{"organization_id":"22222222-2222-4222-8222-222222222222"}}', true) \g /dev/null
+SET LOCAL ROLE authenticated;
+SELECT count(*) AS "patients visible with forged claims" FROM public.patients;
+SELECT source, status, note FROM identity.explain_claims() WHERE source IN ('request.jwt.claims', 'result') AND path IN ('', 'trust');
+SELECT tenant_guard.authenticate(:'token') -> 'app_metadata' AS "verified claims";
+SELECT name AS "patients visible with the verified token" FROM public.patients ORDER BY name;
+COMMIT;
+RESET tenant_guard.require_verified;
+RESET tenant_guard.jwt_secret;
