@@ -16,84 +16,28 @@ import psycopg2
 import psycopg2.errors
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import ORG_A, ORG_B, claims, direct, preloaded, prepare, restore  # noqa: E402
 from tokens import ALGORITHMS, SECRET, TestKeys  # noqa: E402
 
 DB = os.environ.get("TG_JWT_DB", "tg_jwt")
-SUPERUSER = os.environ.get("PGUSER", "postgres")
-ORG_A = "11111111-1111-4111-8111-111111111111"
-ORG_B = "22222222-2222-4222-8222-222222222222"
-SUB = "7c1f7a5e-3b1a-4d2c-9e8f-0a1b2c3d4e5f"
-KEYS = None
+KEYS = TestKeys()
+SETTINGS = {"jwt_secret": SECRET, "jwks": KEYS.jwks(), "jwt_audience": "authenticated",
+            "trusted_session_users": "authenticator"}
 
 
-def connect(user, dbname=DB):
-    params = {"user": user, "dbname": dbname, "host": os.environ["PGHOST"]}
-    if os.environ.get("PGPORT"):
-        params["port"] = os.environ["PGPORT"]
-    return psycopg2.connect(**params)
-
-
-def claims(org, **extra):
-    c = {"sub": SUB, "role": "authenticated", "aud": "authenticated", "iat": 1700000000,
-         "exp": 4102444800, "app_metadata": {"organization_id": org}}
-    c.update(extra)
-    return c
-
-
-def admin_sql(*statements):
-    conn = connect(SUPERUSER)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        for s in statements:
-            cur.execute(s)
-    conn.close()
+def connect(user):
+    return direct(user, DB)
 
 
 def setUpModule():
-    global KEYS
-    if not os.environ.get("PGHOST"):
-        raise RuntimeError("PGHOST is not set: run scripts/jwt_tests.sh")
-    KEYS = TestKeys()
-    conn = connect(SUPERUSER, "postgres")
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute("SET client_min_messages = warning")
-        cur.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
-        cur.execute(f"CREATE DATABASE {DB}")
-        cur.execute("SHOW shared_preload_libraries")
-        if "tenant_guard" not in cur.fetchone()[0]:
-            raise RuntimeError("this test needs tenant_guard in shared_preload_libraries")
-        for role, opts in (("authenticator", "LOGIN NOINHERIT"), ("mallory", "LOGIN"),
-                           ("authenticated", "NOLOGIN")):
-            cur.execute(f"DROP ROLE IF EXISTS {role}")
-            cur.execute(f"CREATE ROLE {role} {opts}")
-        cur.execute("GRANT authenticated TO authenticator, mallory")
-        cur.execute("ALTER SYSTEM SET tenant_guard.jwt_secret = %s", (SECRET,))
-        cur.execute("ALTER SYSTEM SET tenant_guard.jwks = %s", (KEYS.jwks(),))
-        cur.execute("ALTER SYSTEM SET tenant_guard.jwt_audience = 'authenticated'")
-        cur.execute("ALTER SYSTEM SET tenant_guard.trusted_session_users = 'authenticator'")
-        cur.execute("SELECT pg_reload_conf()")
-    conn.close()
-    admin_sql(
-        "CREATE EXTENSION tenant_guard",
-        "CREATE TABLE docs (id int PRIMARY KEY, org_id uuid NOT NULL, body text)",
-        f"INSERT INTO docs VALUES (1, '{ORG_A}', 'a-1'), (2, '{ORG_A}', 'a-2'), (3, '{ORG_B}', 'b-1')",
-        "ALTER TABLE docs ENABLE ROW LEVEL SECURITY",
-        "CREATE POLICY docs_tenant ON docs TO authenticated "
-        "USING (org_id = (SELECT identity.get_current_org_id()))",
-        "GRANT SELECT ON docs TO authenticated",
-    )
+    prepare(DB, ["authenticator", "mallory"], SETTINGS,
+            policy_expr="org_id = (SELECT identity.get_current_org_id())")
+    if not preloaded():
+        raise RuntimeError("this test needs tenant_guard in shared_preload_libraries")
 
 
 def tearDownModule():
-    conn = connect(SUPERUSER, "postgres")
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        for name in ("jwt_secret", "jwks", "jwt_audience", "trusted_session_users"):
-            cur.execute(f"ALTER SYSTEM RESET tenant_guard.{name}")
-        cur.execute("SELECT pg_reload_conf()")
-        cur.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
-    conn.close()
+    restore(DB, SETTINGS)
 
 
 def rejected_rule(cur, token):

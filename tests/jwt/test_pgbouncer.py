@@ -21,22 +21,13 @@ import unittest
 import psycopg2
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import ORG_A, ORG_B, ROWS, admin, claims, prepare, restore  # noqa: E402
 from tokens import SECRET, TestKeys  # noqa: E402
 
 DB = "tg_pool"
-SUPERUSER = os.environ.get("PGUSER", "postgres")
-ORG_A = "11111111-1111-4111-8111-111111111111"
-ORG_B = "22222222-2222-4222-8222-222222222222"
-ROWS = {ORG_A: "a-1,a-2", ORG_B: "b-1"}
 ROUNDS = 25
-KEYS = None
-
-
-def direct(user, dbname=DB):
-    params = {"user": user, "dbname": dbname, "host": os.environ["PGHOST"]}
-    if os.environ.get("PGPORT"):
-        params["port"] = os.environ["PGPORT"]
-    return psycopg2.connect(**params)
+KEYS = TestKeys()
+SETTINGS = {"jwt_secret": SECRET, "jwks": KEYS.jwks()}
 
 
 def pooled(user="authenticator"):
@@ -44,59 +35,14 @@ def pooled(user="authenticator"):
                             port=int(os.environ["TG_BOUNCER_PORT"]))
 
 
-def claims(org):
-    return {"sub": "7c1f7a5e-3b1a-4d2c-9e8f-0a1b2c3d4e5f", "role": "authenticated",
-            "exp": 4102444800, "app_metadata": {"organization_id": org}}
-
-
-def admin(*statements, dbname=DB):
-    conn = direct(SUPERUSER, dbname)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        for s in statements:
-            cur.execute(s)
-    conn.close()
-
-
 def setUpModule():
-    global KEYS
-    for var in ("PGHOST", "TG_BOUNCER_PORT"):
-        if not os.environ.get(var):
-            raise RuntimeError(f"{var} is not set: run scripts/jwt_tests.sh")
-    KEYS = TestKeys()
-    conn = direct(SUPERUSER, "postgres")
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute("SET client_min_messages = warning")
-        cur.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
-        cur.execute(f"CREATE DATABASE {DB}")
-        for role, opts in (("authenticator", "LOGIN NOINHERIT"), ("authenticated", "NOLOGIN")):
-            cur.execute(f"DROP ROLE IF EXISTS {role}")
-            cur.execute(f"CREATE ROLE {role} {opts}")
-        cur.execute("GRANT authenticated TO authenticator")
-        cur.execute("ALTER SYSTEM SET tenant_guard.jwt_secret = %s", (SECRET,))
-        cur.execute("ALTER SYSTEM SET tenant_guard.jwks = %s", (KEYS.jwks(),))
-        cur.execute("SELECT pg_reload_conf()")
-    conn.close()
-    admin(
-        "CREATE EXTENSION tenant_guard",
-        "CREATE TABLE docs (id int PRIMARY KEY, org_id uuid NOT NULL, body text)",
-        f"INSERT INTO docs VALUES (1, '{ORG_A}', 'a-1'), (2, '{ORG_A}', 'a-2'), (3, '{ORG_B}', 'b-1')",
-        "ALTER TABLE docs ENABLE ROW LEVEL SECURITY",
-        "CREATE POLICY docs_tenant ON docs TO authenticated USING (org_id = identity.get_current_org_id())",
-        "GRANT SELECT ON docs TO authenticated",
-    )
+    if not os.environ.get("TG_BOUNCER_PORT"):
+        raise RuntimeError("TG_BOUNCER_PORT is not set: run scripts/jwt_tests.sh")
+    prepare(DB, ["authenticator"], SETTINGS)
 
 
 def tearDownModule():
-    conn = direct(SUPERUSER, "postgres")
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute("ALTER SYSTEM RESET tenant_guard.jwt_secret")
-        cur.execute("ALTER SYSTEM RESET tenant_guard.jwks")
-        cur.execute("ALTER SYSTEM RESET tenant_guard.require_transaction_scope")
-        cur.execute("SELECT pg_reload_conf()")
-    conn.close()
+    restore(DB, {**SETTINGS, "require_transaction_scope": "on"})
 
 
 def request(conn, org, how):
@@ -157,7 +103,7 @@ class Pooling(unittest.TestCase):
         self.assertEqual(inherited, ROWS[ORG_A], "the leak this test is about did not happen")
         self.assertIn("session_scoped", statuses, "the inherited tenant was not reported")
 
-        admin("ALTER SYSTEM SET tenant_guard.require_transaction_scope = on", "SELECT pg_reload_conf()")
+        admin("postgres", "ALTER SYSTEM SET tenant_guard.require_transaction_scope = on", "SELECT pg_reload_conf()")
         try:
             for _ in range(3):  # the server connection picks up the reload at its next command
                 _, seen, _ = request(self.b, None, "none")
@@ -172,7 +118,7 @@ class Pooling(unittest.TestCase):
             _, seen, _ = request(self.b, ORG_B, "set_local")
             self.assertEqual(seen, ROWS[ORG_B])
         finally:
-            admin("ALTER SYSTEM RESET tenant_guard.require_transaction_scope", "SELECT pg_reload_conf()")
+            admin("postgres", "ALTER SYSTEM RESET tenant_guard.require_transaction_scope", "SELECT pg_reload_conf()")
             with self.a.cursor() as cur:
                 cur.execute("RESET app.tenant_id")
 
