@@ -10,7 +10,6 @@
 
 use crate::gucs;
 use pgrx::pg_sys;
-use pgrx::prelude::*;
 use std::ffi::CStr;
 use std::sync::OnceLock;
 
@@ -24,8 +23,29 @@ pub fn init() {
     }
 }
 
-#[pg_guard]
+extern "C-unwind" {
+    // The plain symbol, not pgrx's guarded wrapper: see `executor_start`.
+    #[link_name = "standard_ExecutorStart"]
+    fn standard_executor_start(query_desc: *mut pg_sys::QueryDesc, eflags: i32);
+}
+
+/// Deliberately not `#[pg_guard]`: the executor's own errors (permission
+/// denied, ...) must reach PostgreSQL untouched, not be turned into a Rust
+/// panic and back (which changes what the client sees). Our part runs inside
+/// pgrx's guard; this frame owns nothing that needs dropping, so an error
+/// raised by the next hook may pass through it.
 unsafe extern "C-unwind" fn executor_start(query_desc: *mut pg_sys::QueryDesc, eflags: i32) {
+    unsafe {
+        pg_sys::submodules::panic::pgrx_extern_c_guard(|| before_executor_start(query_desc));
+        match PREV_EXECUTOR_START.get().copied().flatten() {
+            Some(prev) => prev(query_desc, eflags),
+            None => standard_executor_start(query_desc, eflags),
+        }
+    }
+}
+
+/// Publishes the leader's verdict before a parallel plan starts its workers.
+fn before_executor_start(query_desc: *mut pg_sys::QueryDesc) {
     unsafe {
         let parallel_plan = !query_desc.is_null()
             && !(*query_desc).plannedstmt.is_null()
@@ -36,10 +56,6 @@ unsafe extern "C-unwind" fn executor_start(query_desc: *mut pg_sys::QueryDesc, e
             && !pg_sys::IsInParallelMode()
         {
             publish();
-        }
-        match PREV_EXECUTOR_START.get().copied().flatten() {
-            Some(prev) => prev(query_desc, eflags),
-            None => pg_sys::standard_ExecutorStart(query_desc, eflags),
         }
     }
 }
