@@ -15,7 +15,7 @@ COMMENT ON SCHEMA identity IS 'tenant_guard claim helpers: call these from RLS p
 
 -- Schema tenant_guard: everyone may verify and authenticate (PostgREST runs
 -- db-pre-request as the request role, anon or authenticated); the audit reads
--- the whole catalog and is granted explicitly:
+-- the whole catalog, and the probe acts as other roles: both are granted explicitly:
 --   GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA tenant_guard TO migrator;
 --   GRANT SELECT ON tenant_guard.suppressions TO migrator;
 GRANT USAGE ON SCHEMA tenant_guard TO PUBLIC;
@@ -23,7 +23,8 @@ REVOKE EXECUTE ON FUNCTION
   tenant_guard.audit(text[], boolean),
   tenant_guard.audit_json(text[]),
   tenant_guard.assert_clean(text, text[]),
-  tenant_guard.audit_snapshot()
+  tenant_guard.audit_snapshot(),
+  tenant_guard.probe_isolation(regclass, text, uuid, uuid)
   FROM PUBLIC;
 COMMENT ON SCHEMA tenant_guard IS
   'tenant_guard: token verification (verify_jwt, authenticate, authenticate_request) for every role; the RLS audit for roles granted EXECUTE';

@@ -4,10 +4,10 @@
 //! node trees). The analysed trees let the pure checks see which relations
 //! and functions a helper reads, exactly as PostgreSQL resolves them.
 
+use crate::subxact;
 use pgrx::pg_sys;
-use pgrx::pg_sys::panic::CaughtError;
 use pgrx::prelude::*;
-use pgrx::{PgList, PgSqlErrorCode};
+use pgrx::PgList;
 use std::ffi::{c_void, CStr, CString};
 use tenant_guard_core::audit::snapshot::Oid;
 use tenant_guard_core::audit::Snapshot;
@@ -82,15 +82,10 @@ pub fn load() -> Result<Snapshot, String> {
 /// a polymorphic argument, a syntax the parser rejects): the body is skipped.
 /// Anything else (a cancel, a statement or lock timeout, out of memory) is
 /// raised: an audit must not pass on an analysis it did not finish.
-fn analysis_failure(code: PgSqlErrorCode) -> bool {
-    // MAKE_SQLSTATE packs each character in 6 bits, first character lowest.
-    let packed = code as i32;
-    let class: String = (0..2)
-        .map(|i| (((packed >> (6 * i)) & 0x3F) as u8 + b'0') as char)
-        .collect();
+fn analysis_failure(sqlstate: &str) -> bool {
     matches!(
-        class.as_str(),
-        "42" | "22" | "0A" | "3F" | "3D" | "2B" | "0L"
+        sqlstate.get(..2),
+        Some("42" | "22" | "0A" | "3F" | "3D" | "2B" | "0L")
     )
 }
 
@@ -101,41 +96,18 @@ fn analysis_failure(code: PgSqlErrorCode) -> bool {
 /// polymorphic argument) yields `None` and leaves no trace.
 fn analyze_sql_function(oid: Oid, src: &str, search_path: Option<&str>) -> Option<String> {
     let source = CString::new(src).ok()?;
-    unsafe {
-        let old_context = pg_sys::CurrentMemoryContext;
-        let old_owner = pg_sys::CurrentResourceOwner;
-        pg_sys::BeginInternalSubTransaction(std::ptr::null());
-        pg_sys::MemoryContextSwitchTo(old_context);
-        PgTryBuilder::new(|| {
-            // Names resolve as when the function runs: with its own
-            // `SET search_path` if it has one, else the caller's path.
-            let text = match search_path {
-                Some(path) => with_search_path(path, || analyze_in_subtransaction(oid, &source)),
-                None => analyze_in_subtransaction(oid, &source),
-            };
-            pg_sys::ReleaseCurrentSubTransaction();
-            pg_sys::MemoryContextSwitchTo(old_context);
-            pg_sys::CurrentResourceOwner = old_owner;
-            text
-        })
-        .catch_others(|e| {
-            pg_sys::MemoryContextSwitchTo(old_context);
-            pg_sys::FlushErrorState();
-            pg_sys::RollbackAndReleaseCurrentSubTransaction();
-            pg_sys::MemoryContextSwitchTo(old_context);
-            pg_sys::CurrentResourceOwner = old_owner;
-            let code = match &e {
-                CaughtError::PostgresError(r) | CaughtError::ErrorReport(r) => {
-                    Some(r.sql_error_code())
-                }
-                CaughtError::RustPanic { .. } => None,
-            };
-            match code {
-                Some(code) if analysis_failure(code) => None,
-                _ => e.rethrow(),
-            }
-        })
-        .execute()
+    // Names resolve as when the function runs: with its own `SET search_path`
+    // if it has one, else the caller's path.
+    let analysed = subxact::run(true, || unsafe {
+        match search_path {
+            Some(path) => with_search_path(path, || analyze_in_subtransaction(oid, &source)),
+            None => analyze_in_subtransaction(oid, &source),
+        }
+    });
+    match analysed {
+        Ok(text) => text,
+        Err(e) if subxact::sqlstate(&e).is_some_and(|s| analysis_failure(&s)) => None,
+        Err(e) => e.rethrow(),
     }
 }
 

@@ -15,7 +15,9 @@ mod error;
 mod gucs;
 mod identity;
 mod jwt;
+mod probe;
 mod scope;
+mod subxact;
 
 ::pgrx::pg_module_magic!();
 

@@ -5,3 +5,4 @@
 pub mod audit;
 pub mod claims;
 pub mod jwt;
+pub mod probe;
