@@ -21,6 +21,9 @@ mod subxact;
 
 ::pgrx::pg_module_magic!();
 
+// PostgREST schema-cache reload (SQL and PL/pgSQL only).
+extension_sql_file!("../sql/postgrest.sql", name = "postgrest_sql");
+
 // The hand-written get_current_org_id() and every schema privilege; runs last.
 extension_sql_file!("../sql/finalize.sql", name = "finalize_sql", finalize);
 

@@ -450,3 +450,51 @@ fn pick_tenants(
     }
     Ok((a, b))
 }
+
+/// For pgTAP and other SQL tests: makes the rest of the current transaction
+/// run as `role` with `claims` (a JSON object) in `request.jwt.claims`, as
+/// PostgREST would; for a superuser also as verified claims, so that
+/// `identity.*` see them whatever `tenant_guard.require_verified` says.
+/// Transaction-local: gone at COMMIT or ROLLBACK.
+#[pg_extern(volatile, parallel_unsafe)]
+fn impersonate(
+    claims: pgrx::JsonB,
+    role: default!(&str, "'authenticated'"),
+) -> Result<(), ErrorReport> {
+    if !claims.0.is_object() {
+        return Err(fail(
+            PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+            "claims must be a JSON object".into(),
+            "Pass the token's claims, e.g. '{\"sub\": \"...\", \"app_metadata\": {\"organization_id\": \"...\"}}'.",
+        )
+        .set_detail(format!("got a JSON {}", json_kind(&claims.0))));
+    }
+    let text = claims.0.to_string();
+    let superuser = unsafe { pg_sys::superuser() };
+    let applied = subxact::run(true, || {
+        Spi::run_with_args(
+            "SELECT set_config('request.jwt.claims', $1, true), set_config('role', $2, true)",
+            &[text.as_str().into(), role.into()],
+        )
+    });
+    match applied {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => return Err(spi_err(e)),
+        Err(e) => return Err(subxact::report(&e, "impersonate")),
+    }
+    if superuser {
+        gucs::set_verified_claims(&text);
+    }
+    Ok(())
+}
+
+fn json_kind(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "boolean",
+        serde_json::Value::Number(_) => "number",
+        serde_json::Value::String(_) => "string",
+        serde_json::Value::Array(_) => "array",
+        serde_json::Value::Object(_) => "object",
+    }
+}

@@ -77,3 +77,24 @@ pub fn message(e: &CaughtError) -> String {
 fn must_propagate(sqlstate: &str) -> bool {
     matches!(sqlstate.get(..2), Some("53" | "57" | "58"))
 }
+
+/// The caught error as a clean report for the client: its SQLSTATE, message
+/// and hint (pgrx puts a Rust backtrace in the DETAIL of errors that passed
+/// through Rust as panics; that is not for users).
+pub fn report(e: &CaughtError, function: &'static str) -> pgrx::pg_sys::panic::ErrorReport {
+    use pgrx::pg_sys::panic::ErrorReport;
+    match e {
+        CaughtError::PostgresError(r) | CaughtError::ErrorReport(r) => {
+            let mut out = ErrorReport::new(r.sql_error_code(), r.message().to_owned(), function);
+            if let Some(hint) = r.hint() {
+                out = out.set_hint(hint.to_owned());
+            }
+            out
+        }
+        CaughtError::RustPanic { ereport, .. } => ErrorReport::new(
+            ereport.sql_error_code(),
+            ereport.message().to_owned(),
+            function,
+        ),
+    }
+}
