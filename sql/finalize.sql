@@ -24,7 +24,9 @@ REVOKE EXECUTE ON FUNCTION
   tenant_guard.audit_json(text[]),
   tenant_guard.assert_clean(text, text[]),
   tenant_guard.audit_snapshot(),
-  tenant_guard.probe_isolation(regclass, text, uuid, uuid)
+  tenant_guard.probe_isolation(regclass, text, uuid, uuid),
+  tenant_guard.probe_all(text[], text),
+  tenant_guard.impersonate(jsonb, text)
   FROM PUBLIC;
 COMMENT ON SCHEMA tenant_guard IS
   'tenant_guard: token verification (verify_jwt, authenticate, authenticate_request) for every role; the RLS audit for roles granted EXECUTE';

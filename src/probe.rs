@@ -67,8 +67,7 @@ fn check_role(role: &str) -> Result<(), ErrorReport> {
 }
 
 /// The table, its tenant column and the columns an INSERT must name.
-fn target(rel: &PgRelation) -> Result<Target, ErrorReport> {
-    let oid = rel.oid();
+fn target(oid: pg_sys::Oid) -> Result<Target, ErrorReport> {
     let (schema, table, kind) = Spi::connect(|c| {
         let row = c
             .select(
@@ -283,12 +282,12 @@ fn probe_isolation(
     >,
     ErrorReport,
 > {
-    let rows = probe_rows(&tbl, role, text_id(org_a), text_id(org_b))?;
+    let rows = probe_rows(tbl.oid(), role, text_id(org_a), text_id(org_b))?;
     Ok(TableIterator::new(rows))
 }
 
-pub fn probe_rows(
-    tbl: &PgRelation,
+fn probe_rows(
+    tbl: pg_sys::Oid,
     role: &str,
     org_a: Option<String>,
     org_b: Option<String>,
@@ -297,7 +296,7 @@ pub fn probe_rows(
         check_caller()?;
         check_role(role)?;
         let target = target(tbl)?;
-        let columns = column_types(tbl.oid())?;
+        let columns = column_types(tbl)?;
         Ok::<_, ErrorReport>((target, columns))
     })?;
     if org_a.is_some() && org_a == org_b {
@@ -449,6 +448,99 @@ fn pick_tenants(
         }
     }
     Ok((a, b))
+}
+
+/// The tenant tables of `schemas` (default: `pgrst.db_schemas` if set, else
+/// every schema but the system's and tenant_guard's), partitions left to their
+/// parent, extension members skipped.
+fn tenant_tables(schemas: Option<Vec<String>>) -> Result<Vec<(pg_sys::Oid, String)>, ErrorReport> {
+    let schemas = schemas.or_else(|| {
+        gucs::read_setting("pgrst.db_schemas").map(|s| {
+            s.split(',')
+                .map(|x| x.trim().trim_matches('"').to_owned())
+                .filter(|x| !x.is_empty())
+                .collect()
+        })
+    });
+    let columns = gucs::list_setting(&gucs::TENANT_COLUMNS);
+    with_search_path(SAFE_SEARCH_PATH, || {
+        Spi::connect(|c| {
+            let rows = c.select(
+                "SELECT c.oid, pg_catalog.format('%I.%I', n.nspname, c.relname) \
+                 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition \
+                   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'identity', 'tenant_guard') \
+                   AND n.nspname !~ '^pg_' \
+                   AND ($1::text[] IS NULL OR n.nspname = ANY ($1::text[])) \
+                   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass \
+                                   AND d.objid = c.oid AND d.deptype = 'e') \
+                   AND EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 \
+                               AND NOT a.attisdropped AND a.attname::text = ANY ($2::text[])) \
+                 ORDER BY 2",
+                None,
+                &[schemas.into(), columns.into()],
+            )?;
+            let mut out = Vec::new();
+            for r in rows {
+                if let (Some(oid), Some(name)) = (r.get::<pg_sys::Oid>(1)?, r.get::<String>(2)?) {
+                    out.push((oid, name));
+                }
+            }
+            Ok::<_, pgrx::spi::Error>(out)
+        })
+    })
+    .map_err(spi_err)
+}
+
+/// `probe_isolation` over every tenant table of `schemas`, as `role`: one row
+/// per table and check. A table the probe cannot run on gets one `error` row
+/// (check `probe`) saying why, and the others go on.
+#[pg_extern(volatile, parallel_unsafe)]
+#[allow(clippy::type_complexity)]
+fn probe_all(
+    schemas: default!(Option<Vec<String>>, "NULL"),
+    role: default!(&str, "'authenticated'"),
+) -> Result<
+    TableIterator<
+        'static,
+        (
+            name!(table_name, String),
+            name!(check, String),
+            name!(expected, String),
+            name!(observed, String),
+            name!(verdict, String),
+            name!(detail, String),
+        ),
+    >,
+    ErrorReport,
+> {
+    with_search_path(SAFE_SEARCH_PATH, || {
+        check_caller()?;
+        check_role(role)
+    })?;
+    let mut out = Vec::new();
+    for (oid, name) in tenant_tables(schemas)? {
+        let rows = match subxact::run(false, || probe_rows(oid, role, None, None)) {
+            Ok(Ok(rows)) => rows,
+            Ok(Err(report)) => vec![probe_error(report.message())],
+            Err(e) => vec![probe_error(&subxact::message(&e))],
+        };
+        out.extend(
+            rows.into_iter()
+                .map(|(c, e, o, v, d)| (name.clone(), c, e, o, v, d)),
+        );
+    }
+    Ok(TableIterator::new(out))
+}
+
+fn probe_error(message: &str) -> Row {
+    (
+        "probe".into(),
+        String::new(),
+        String::new(),
+        "error".into(),
+        format!("the probe could not run: {message}"),
+    )
 }
 
 /// For pgTAP and other SQL tests: makes the rest of the current transaction

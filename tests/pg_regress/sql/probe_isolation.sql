@@ -123,4 +123,13 @@ REVOKE EXECUTE ON FUNCTION tenant_guard.probe_isolation(regclass, text, uuid, uu
 REVOKE USAGE ON SCHEMA px FROM tg_probe_plain;
 DROP ROLE tg_probe_plain;
 
+-- 11. probe_all: every tenant table of the schema (views and tables without
+-- a tenant column are not tenant tables); a table the probe cannot run on
+-- gets one error row and the others go on.
+SELECT table_name, count(*) AS checks, count(*) FILTER (WHERE verdict = 'fail') AS fails,
+       count(*) FILTER (WHERE verdict = 'error') AS errors
+FROM tenant_guard.probe_all('{px}') GROUP BY table_name ORDER BY table_name;
+SELECT detail FROM tenant_guard.probe_all('{px}') WHERE "check" = 'probe';
+SELECT count(*) AS rows_everywhere FROM (SELECT * FROM px.isolated UNION ALL SELECT * FROM px.all_access) x;
+
 DROP SCHEMA px CASCADE;
