@@ -16,6 +16,7 @@ mod gucs;
 mod identity;
 mod jwt;
 mod probe;
+mod remediate;
 mod scope;
 mod subxact;
 

@@ -6,3 +6,4 @@ pub mod audit;
 pub mod claims;
 pub mod jwt;
 pub mod probe;
+pub mod remediate;
