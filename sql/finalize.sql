@@ -27,7 +27,9 @@ REVOKE EXECUTE ON FUNCTION
   tenant_guard.probe_isolation(regclass, text, uuid, uuid),
   tenant_guard.probe_all(text[], text),
   tenant_guard.impersonate(jsonb, text),
-  tenant_guard.enable_tenant_isolation(regclass, text, text[], boolean)
+  tenant_guard.enable_tenant_isolation(regclass, text, text[], boolean),
+  tenant_guard.apply_grants(text[], name, text),
+  tenant_guard.explain_access(regclass, text, text, jsonb)
   FROM PUBLIC;
 COMMENT ON SCHEMA tenant_guard IS
   'tenant_guard: token verification (verify_jwt, authenticate, authenticate_request) for every role; the RLS audit for roles granted EXECUTE';

@@ -12,6 +12,7 @@ mod audit;
 mod catalog;
 mod context;
 mod error;
+mod explain;
 mod gucs;
 mod identity;
 mod jwt;
@@ -24,6 +25,9 @@ mod subxact;
 
 // PostgREST schema-cache reload (SQL and PL/pgSQL only).
 extension_sql_file!("../sql/postgrest.sql", name = "postgrest_sql");
+
+// apply_grants (PL/pgSQL: privilege checks and GRANTs).
+extension_sql_file!("../sql/grants.sql", name = "grants_sql");
 
 // The hand-written get_current_org_id() and every schema privilege; runs last.
 extension_sql_file!("../sql/finalize.sql", name = "finalize_sql", finalize);

@@ -89,7 +89,7 @@ fn columns(oid: pg_sys::Oid) -> Result<Vec<(String, String, bool, i16)>, ErrorRe
     }))
 }
 
-fn policies(oid: pg_sys::Oid) -> Result<Vec<Policy>, ErrorReport> {
+pub fn policies(oid: pg_sys::Oid) -> Result<Vec<Policy>, ErrorReport> {
     spi(Spi::connect(|c| {
         let rows = c.select(
             "SELECT p.polname::text, p.polcmd::text, p.polpermissive, \

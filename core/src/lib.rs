@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod claims;
+pub mod explain;
 pub mod jwt;
 pub mod probe;
 pub mod remediate;

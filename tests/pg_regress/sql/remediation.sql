@@ -72,6 +72,26 @@ SELECT step, statement, status FROM tenant_guard.enable_tenant_isolation('rx.not
 SELECT count(*) AS orphans_still_there FROM rx.notes WHERE tenant_id IS NULL;
 SELECT attnotnull FROM pg_attribute WHERE attrelid = 'rx.notes'::regclass AND attname = 'tenant_id';
 
+-- apply_grants: seed 000 §3, USAGE on the schema but no table privileges.
+CREATE SCHEMA rg;
+CREATE TABLE rg.projects (id bigserial PRIMARY KEY, org_id uuid NOT NULL, name text);
+INSERT INTO rg.projects (org_id, name) VALUES ('11111111-1111-4111-8111-111111111111', 'p'), ('22222222-2222-4222-8222-222222222222', 'q');
+SELECT status FROM tenant_guard.enable_tenant_isolation('rg.projects') WHERE status <> 'done';
+SELECT "check", verdict, observed FROM tenant_guard.probe_isolation('rg.projects') WHERE "check" = 'read_own_tenant';
+SELECT object, privilege, statement, status FROM tenant_guard.apply_grants('{rg}');
+SELECT pg_temp.not_passing('rg.projects') AS after_grants;
+SELECT status, count(*) FROM tenant_guard.apply_grants('{rg}') GROUP BY status;
+-- A table created later by the same role is granted by default privileges.
+CREATE TABLE rg.later (id int);
+SELECT has_table_privilege('authenticated', 'rg.later', 'SELECT, INSERT, UPDATE, DELETE') AS later_granted;
+SELECT * FROM tenant_guard.apply_grants('{rg}', 'authenticated', 'SELECT, bogus');
+SELECT * FROM tenant_guard.apply_grants('{no_such_schema}');
+SELECT * FROM tenant_guard.apply_grants('{rg}', 'nobody_here');
+SELECT * FROM tenant_guard.apply_grants('{}');
+ALTER DEFAULT PRIVILEGES IN SCHEMA rg REVOKE ALL ON TABLES FROM authenticated;
+ALTER DEFAULT PRIVILEGES IN SCHEMA rg REVOKE ALL ON SEQUENCES FROM authenticated;
+DROP SCHEMA rg CASCADE;
+
 -- Bad arguments.
 CREATE VIEW rx.v AS SELECT * FROM rx.all_access;
 SELECT * FROM tenant_guard.enable_tenant_isolation('rx.v');
