@@ -11,6 +11,9 @@ COMMENT ON FUNCTION identity.get_current_org_id() IS
 -- Policies run the helpers as the requesting role: every role must reach them.
 -- (Functions are EXECUTE to PUBLIC by default.)
 GRANT USAGE ON SCHEMA identity TO PUBLIC;
+-- Except the token hook: it reads anyone's memberships. Supabase Auth calls it
+-- as supabase_auth_admin: GRANT EXECUTE ... TO supabase_auth_admin.
+REVOKE EXECUTE ON FUNCTION identity.custom_access_token_hook(jsonb) FROM PUBLIC;
 COMMENT ON SCHEMA identity IS 'tenant_guard claim helpers: call these from RLS policies';
 
 -- Schema tenant_guard: everyone may verify and authenticate (PostgREST runs

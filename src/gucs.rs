@@ -54,6 +54,20 @@ pub static VERIFIED_CLAIMS: GucSetting<Option<CString>> =
 pub static SESSION_SCOPED: GucSetting<Option<CString>> =
     GucSetting::<Option<CString>>::new(Some(c""));
 
+// identity.custom_access_token_hook: where the memberships are.
+pub static MEMBERSHIP_TABLE: GucSetting<Option<CString>> =
+    GucSetting::<Option<CString>>::new(Some(c""));
+pub static MEMBERSHIP_USER_COLUMN: GucSetting<Option<CString>> =
+    GucSetting::<Option<CString>>::new(Some(c"user_id"));
+pub static MEMBERSHIP_TENANT_COLUMN: GucSetting<Option<CString>> =
+    GucSetting::<Option<CString>>::new(Some(c"organization_id"));
+
+// The auto-reload event trigger's grants to new tables (read there by name).
+pub static AUTO_GRANT_ROLE: GucSetting<Option<CString>> =
+    GucSetting::<Option<CString>>::new(Some(c""));
+pub static AUTO_GRANT_PRIVILEGES: GucSetting<Option<CString>> =
+    GucSetting::<Option<CString>>::new(Some(c"SELECT, INSERT, UPDATE, DELETE"));
+
 // JWT verification keys and rules: superuser-only to set and to read.
 pub static JWT_SECRET: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(Some(c""));
 pub static JWKS: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(Some(c""));
@@ -536,6 +550,42 @@ fn define_trust_and_jwt() {
         GucContext::Suset,
         GucFlags::UNIT_S,
     );
+    for (name, description, setting) in [
+        (
+            c"tenant_guard.membership_table",
+            c"identity.custom_access_token_hook: the table of (user, tenant) memberships, schema-qualified.",
+            &MEMBERSHIP_TABLE,
+        ),
+        (
+            c"tenant_guard.membership_user_column",
+            c"identity.custom_access_token_hook: the membership table's user id column.",
+            &MEMBERSHIP_USER_COLUMN,
+        ),
+        (
+            c"tenant_guard.auto_grant_role",
+            c"With enable_auto_reload(): the role new tables and views are granted to (empty: none).",
+            &AUTO_GRANT_ROLE,
+        ),
+        (
+            c"tenant_guard.auto_grant_privileges",
+            c"With enable_auto_reload(): the table privileges granted to auto_grant_role.",
+            &AUTO_GRANT_PRIVILEGES,
+        ),
+        (
+            c"tenant_guard.membership_tenant_column",
+            c"identity.custom_access_token_hook: the membership table's tenant id column.",
+            &MEMBERSHIP_TENANT_COLUMN,
+        ),
+    ] {
+        GucRegistry::define_string_guc(
+            name,
+            description,
+            c"",
+            setting,
+            GucContext::Suset,
+            GucFlags::default(),
+        );
+    }
     unsafe { pg_sys::RegisterXactCallback(Some(on_xact_event), std::ptr::null_mut()) };
 }
 

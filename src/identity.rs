@@ -73,6 +73,17 @@ pub mod identity {
             .map(JsonB)
     }
 
+    /// A Supabase Custom Access Token hook: returns the event with its claims
+    /// rewritten so the token carries one canonical tenant claim,
+    /// `app_metadata.organization_id`, and the membership list
+    /// `app_metadata.organization_ids`, from the membership table named by
+    /// `tenant_guard.membership_table`; drifted copies (`org_id`, `tenant_id`,
+    /// the top level, `user_metadata`) are removed.
+    #[pg_extern(volatile, parallel_unsafe)]
+    pub fn custom_access_token_hook(event: JsonB) -> Result<JsonB, ErrorReport> {
+        crate::token_hook::hook(event)
+    }
+
     /// One row per location inspected, then the results: why the tenant is
     /// what it is (or NULL). For "permission denied" and empty results.
     #[pg_extern(stable, parallel_safe)]

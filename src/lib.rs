@@ -20,6 +20,7 @@ mod probe;
 mod remediate;
 mod scope;
 mod subxact;
+mod token_hook;
 
 ::pgrx::pg_module_magic!();
 

@@ -101,6 +101,36 @@ class Reload(unittest.TestCase):
         self.run_sql("CREATE TABLE after_disable (id int)")
         self.assertEqual(self.received(timeout=0.5), [])
 
+    def test_auto_reload_grants_new_tables(self):
+        with self.client.cursor() as cur:
+            cur.execute("DROP ROLE IF EXISTS tg_reload_reader")
+            cur.execute("CREATE ROLE tg_reload_reader")
+            cur.execute("CREATE TABLE granted_before (id int)")
+            cur.execute("SELECT tenant_guard.enable_auto_reload()")
+            cur.execute("SET tenant_guard.auto_grant_role = 'tg_reload_reader'")
+            cur.execute("CREATE TABLE orders (id bigserial PRIMARY KEY, org_id uuid NOT NULL)")
+            cur.execute("CREATE VIEW orders_v AS SELECT * FROM orders")
+            cur.execute(
+                "SELECT has_table_privilege('tg_reload_reader', 'orders', 'SELECT, INSERT, UPDATE, DELETE'),"
+                "       has_sequence_privilege('tg_reload_reader', 'orders_id_seq', 'USAGE'),"
+                "       has_table_privilege('tg_reload_reader', 'orders_v', 'SELECT'),"
+                "       has_table_privilege('tg_reload_reader', 'granted_before', 'SELECT')")
+            self.assertEqual(cur.fetchone(), (True, True, True, False))
+            # Another privilege list; a malformed one stops the DDL with a clear error.
+            cur.execute("SET tenant_guard.auto_grant_privileges = 'select'")
+            cur.execute("CREATE TABLE read_only (id int)")
+            cur.execute("SELECT has_table_privilege('tg_reload_reader', 'read_only', 'SELECT'),"
+                        "       has_table_privilege('tg_reload_reader', 'read_only', 'INSERT')")
+            self.assertEqual(cur.fetchone(), (True, False))
+            cur.execute("SET tenant_guard.auto_grant_privileges = 'select; drop table orders'")
+            with self.assertRaises(psycopg2.errors.InvalidParameterValue):
+                cur.execute("CREATE TABLE refused (id int)")
+            cur.execute("RESET tenant_guard.auto_grant_privileges")
+            cur.execute("RESET tenant_guard.auto_grant_role")
+            cur.execute("DROP TABLE orders, read_only, granted_before CASCADE")
+            cur.execute("DROP ROLE tg_reload_reader")
+        self.assertIn(("pgrst", "reload schema"), self.received())
+
     def test_not_for_everyone(self):
         with self.client.cursor() as cur:
             cur.execute("DROP ROLE IF EXISTS tg_reload_plain")

@@ -3,6 +3,7 @@
 pub mod config;
 pub mod json;
 mod resolve;
+pub mod token_hook;
 pub mod trust;
 pub mod uuid;
 
