@@ -341,7 +341,7 @@ fn probe_rows(
     });
     let findings = match outcome {
         Ok(result) => result?,
-        Err(e) => e.rethrow(),
+        Err(e) => return Err(subxact::report(&e, "probe_isolation")),
     };
     Ok(findings
         .into_iter()

@@ -4,7 +4,7 @@
 //! `tenant_guard_core::claims::token_hook::rewrite`.
 
 use crate::catalog::{with_search_path, SAFE_SEARCH_PATH};
-use crate::gucs;
+use crate::{gucs, subxact};
 use pgrx::pg_sys::panic::ErrorReport;
 use pgrx::prelude::*;
 use pgrx::{JsonB, PgSqlErrorCode};
@@ -80,25 +80,35 @@ pub fn hook(event: JsonB) -> Result<JsonB, ErrorReport> {
         "SELECT DISTINCT {tenant_col}::text FROM {table} \
          WHERE {user_col}::text = $1 AND {tenant_col} IS NOT NULL ORDER BY 1"
     );
-    let members: Vec<String> = with_search_path(SAFE_SEARCH_PATH, || {
-        Spi::connect(|c| {
-            let rows = c.select(&sql, None, &[user.as_str().into()])?;
-            let mut out = Vec::new();
-            for r in rows {
-                if let Some(id) = r.get::<String>(1)? {
-                    out.push(id);
+    let read = subxact::run(true, || {
+        with_search_path(SAFE_SEARCH_PATH, || {
+            Spi::connect(|c| {
+                let rows = c.select(&sql, None, &[user.as_str().into()])?;
+                let mut out = Vec::new();
+                for r in rows {
+                    if let Some(id) = r.get::<String>(1)? {
+                        out.push(id);
+                    }
                 }
-            }
-            Ok::<_, pgrx::spi::Error>(out)
+                Ok::<_, pgrx::spi::Error>(out)
+            })
         })
-    })
-    .map_err(|e| {
-        err(
-            PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
-            format!("reading the memberships failed: {e}"),
-            "Check tenant_guard.membership_user_column and membership_tenant_column.",
-        )
-    })?;
+    });
+    let members = match read {
+        Ok(Ok(members)) => members,
+        Ok(Err(e)) => {
+            return Err(err(
+                PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
+                format!("reading the memberships failed: {e}"),
+                "Check tenant_guard.membership_user_column and membership_tenant_column.",
+            ))
+        }
+        Err(e) => {
+            return Err(subxact::report(&e, FUNCTION).set_hint(
+                "Check tenant_guard.membership_table, membership_user_column and membership_tenant_column.".to_owned(),
+            ))
+        }
+    };
     let claims = token_hook::rewrite(&claims, &gucs::current_config(), &members);
     event.insert("claims".into(), claims);
     Ok(JsonB(Value::Object(event)))
