@@ -7,7 +7,7 @@
 //! rows that expression lets through.
 
 use crate::catalog::{with_search_path, SAFE_SEARCH_PATH};
-use crate::{gucs, subxact};
+use crate::{gucs, relation, subxact};
 use pgrx::pg_sys::panic::ErrorReport;
 use pgrx::prelude::*;
 use pgrx::{JsonB, PgRelation, PgSqlErrorCode};
@@ -43,11 +43,7 @@ struct Subject {
 }
 
 fn subject(oid: pg_sys::Oid, role: &str) -> Result<Subject, ErrorReport> {
-    let caller_ok = spi(Spi::get_one::<bool>(
-        "SELECT rolsuper OR rolbypassrls FROM pg_catalog.pg_roles WHERE rolname = current_user",
-    ))?
-    .unwrap_or(false);
-    if !caller_ok {
+    if !spi(relation::caller_bypasses_rls())? {
         return Err(err(
             PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,
             "explain_access must be run by a superuser or a role with BYPASSRLS".into(),

@@ -17,6 +17,7 @@ mod gucs;
 mod identity;
 mod jwt;
 mod probe;
+mod relation;
 mod remediate;
 mod scope;
 mod subxact;

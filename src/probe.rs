@@ -6,7 +6,7 @@
 //! subtransaction, all rolled back: nothing the probe does persists.
 
 use crate::catalog::{with_search_path, SAFE_SEARCH_PATH};
-use crate::{gucs, subxact};
+use crate::{gucs, relation, subxact};
 use pgrx::pg_sys::panic::ErrorReport;
 use pgrx::prelude::*;
 use pgrx::{PgRelation, PgSqlErrorCode, Uuid};
@@ -33,12 +33,7 @@ fn spi_err(e: pgrx::spi::Error) -> ErrorReport {
 
 /// The caller must see every row to know what the truth is.
 fn check_caller() -> Result<(), ErrorReport> {
-    let bypasses = Spi::get_one::<bool>(
-        "SELECT rolsuper OR rolbypassrls FROM pg_catalog.pg_roles WHERE rolname = current_user",
-    )
-    .map_err(spi_err)?
-    .unwrap_or(false);
-    if bypasses {
+    if relation::caller_bypasses_rls().map_err(spi_err)? {
         return Ok(());
     }
     Err(fail(
@@ -49,13 +44,7 @@ fn check_caller() -> Result<(), ErrorReport> {
 }
 
 fn check_role(role: &str) -> Result<(), ErrorReport> {
-    let exists = Spi::get_one_with_args::<bool>(
-        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1)",
-        &[role.into()],
-    )
-    .map_err(spi_err)?
-    .unwrap_or(false);
-    if exists {
+    if relation::role_exists(role).map_err(spi_err)? {
         return Ok(());
     }
     Err(ErrorReport::new(
@@ -98,32 +87,13 @@ fn target(oid: pg_sys::Oid) -> Result<Target, ErrorReport> {
             "Probe the tables the view reads; tenant_guard.audit() reports views that bypass RLS.",
         ));
     }
-    let columns: Vec<(String, String, bool)> = Spi::connect(|c| {
-        let rows = c.select(
-            "SELECT a.attname::text, pg_catalog.format_type(a.atttypid, a.atttypmod), \
-                    a.attnotnull AND NOT a.atthasdef AND a.attidentity = '' AND a.attgenerated = '' \
-             FROM pg_catalog.pg_attribute a \
-             WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
-            None,
-            &[oid.into()],
-        )?;
-        let mut out = Vec::new();
-        for r in rows {
-            out.push((
-                r.get::<String>(1)?.unwrap_or_default(),
-                r.get::<String>(2)?.unwrap_or_default(),
-                r.get::<bool>(3)?.unwrap_or(false),
-            ));
-        }
-        Ok::<_, pgrx::spi::Error>(out)
-    })
-    .map_err(spi_err)?;
+    let columns = relation::columns(oid).map_err(spi_err)?;
     let tenant_names = gucs::list_setting(&gucs::TENANT_COLUMNS);
     let Some((tenant_column, tenant_type)) = tenant_names.iter().find_map(|name| {
         columns
             .iter()
-            .find(|(c, _, _)| c == name)
-            .map(|(c, t, _)| (c.clone(), t.clone()))
+            .find(|c| c.name == *name)
+            .map(|c| (c.name.clone(), c.type_name.clone()))
     }) else {
         return Err(fail(
             PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
@@ -136,8 +106,8 @@ fn target(oid: pg_sys::Oid) -> Result<Target, ErrorReport> {
     };
     let required_columns = columns
         .iter()
-        .filter(|(c, _, required)| *required && *c != tenant_column)
-        .map(|(c, _, _)| c.clone())
+        .filter(|c| c.required_on_insert && c.name != tenant_column)
+        .map(|c| c.name.clone())
         .collect();
     let config = gucs::current_config();
     Ok(Target {
@@ -358,23 +328,11 @@ fn probe_rows(
 }
 
 fn column_types(oid: pg_sys::Oid) -> Result<Vec<(String, String)>, ErrorReport> {
-    Spi::connect(|c| {
-        let rows = c.select(
-            "SELECT a.attname::text, pg_catalog.format_type(a.atttypid, a.atttypmod) \
-             FROM pg_catalog.pg_attribute a WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped",
-            None,
-            &[oid.into()],
-        )?;
-        let mut out = Vec::new();
-        for r in rows {
-            out.push((
-                r.get::<String>(1)?.unwrap_or_default(),
-                r.get::<String>(2)?.unwrap_or_default(),
-            ));
-        }
-        Ok::<_, pgrx::spi::Error>(out)
-    })
-    .map_err(spi_err)
+    Ok(relation::columns(oid)
+        .map_err(spi_err)?
+        .into_iter()
+        .map(|c| (c.name, c.type_name))
+        .collect())
 }
 
 /// Tenant A and B: as given, else the tenants with the most rows, else new

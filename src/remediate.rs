@@ -3,7 +3,7 @@
 //! missing, and runs exactly that (or, with `dry_run`, only says it).
 
 use crate::catalog::{with_search_path, SAFE_SEARCH_PATH};
-use crate::{gucs, subxact};
+use crate::{gucs, relation, subxact};
 use pgrx::pg_sys::panic::ErrorReport;
 use pgrx::prelude::*;
 use pgrx::{PgRelation, PgSqlErrorCode};
@@ -64,28 +64,6 @@ fn table(oid: pg_sys::Oid) -> Result<Table, ErrorReport> {
             rls_enabled: r.get::<bool>(4)?.unwrap_or(false),
             rls_forced: r.get::<bool>(5)?.unwrap_or(false),
         })
-    }))
-}
-
-/// (name, type, not null, attnum) of the table's columns.
-fn columns(oid: pg_sys::Oid) -> Result<Vec<(String, String, bool, i16)>, ErrorReport> {
-    spi(Spi::connect(|c| {
-        let rows = c.select(
-            "SELECT a.attname::text, pg_catalog.format_type(a.atttypid, NULL), a.attnotnull, a.attnum \
-             FROM pg_catalog.pg_attribute a WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped",
-            None,
-            &[oid.into()],
-        )?;
-        let mut out = Vec::new();
-        for r in rows {
-            out.push((
-                r.get::<String>(1)?.unwrap_or_default(),
-                r.get::<String>(2)?.unwrap_or_default(),
-                r.get::<bool>(3)?.unwrap_or(false),
-                r.get::<i16>(4)?.unwrap_or(0),
-            ));
-        }
-        Ok(out)
     }))
 }
 
@@ -161,14 +139,14 @@ fn facts(oid: pg_sys::Oid, tenant_column: Option<&str>) -> Result<Facts, ErrorRe
             "Row-level security applies to tables; isolate the tables a view reads and make the view security_invoker.",
         ));
     }
-    let cols = columns(oid)?;
+    let cols = spi(relation::columns(oid))?;
     let candidates: Vec<String> = match tenant_column {
         Some(c) => vec![c.to_owned()],
         None => gucs::list_setting(&gucs::TENANT_COLUMNS),
     };
-    let Some((name, ty, not_null, attnum)) = candidates
+    let Some(column) = candidates
         .iter()
-        .find_map(|c| cols.iter().find(|(n, ..)| n == c).cloned())
+        .find_map(|c| cols.iter().find(|col| col.name == *c))
     else {
         return Err(match tenant_column {
             Some(c) => error(
@@ -186,7 +164,8 @@ fn facts(oid: pg_sys::Oid, tenant_column: Option<&str>) -> Result<Facts, ErrorRe
             ),
         });
     };
-    let uuid_tenant = match ty.as_str() {
+    let (name, not_null, attnum) = (column.name.clone(), column.not_null, column.attnum);
+    let uuid_tenant = match column.base_type.as_str() {
         "uuid" => true,
         "text" | "character varying" => false,
         other => {
@@ -229,19 +208,12 @@ fn roles_checked(roles: Vec<String>) -> Result<Vec<String>, ErrorReport> {
         } else {
             role
         };
-        if role != "public" {
-            let exists = spi(Spi::get_one_with_args::<bool>(
-                "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1)",
-                &[role.as_str().into()],
-            ))?
-            .unwrap_or(false);
-            if !exists {
-                return Err(error(
-                    PgSqlErrorCode::ERRCODE_UNDEFINED_OBJECT,
-                    format!("role \"{role}\" does not exist"),
-                    "Pass the roles your clients use, e.g. '{authenticated}'.",
-                ));
-            }
+        if role != "public" && !spi(relation::role_exists(&role))? {
+            return Err(error(
+                PgSqlErrorCode::ERRCODE_UNDEFINED_OBJECT,
+                format!("role \"{role}\" does not exist"),
+                "Pass the roles your clients use, e.g. '{authenticated}'.",
+            ));
         }
         if !out.contains(&role) {
             out.push(role);
