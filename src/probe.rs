@@ -14,8 +14,34 @@ use tenant_guard_core::audit::model::quote_ident;
 use tenant_guard_core::claims::uuid;
 use tenant_guard_core::probe::{self, Check, Claims, Finding, Outcome, Target};
 
-/// A synthetic user for the claims (`sub`), fixed so runs compare.
+/// A synthetic user for the claims (`sub`), fixed so runs compare; used when
+/// no membership table is configured, or it has no member of A only.
 const PROBE_USER: &str = "00000000-7e57-4000-8000-00000000a11a";
+
+/// The user the probe acts as: with `tenant_guard.membership_table` set, a
+/// real member of tenant A who is not a member of B (so policies that grant
+/// access through memberships see a genuine tenant A user), else [`PROBE_USER`].
+fn probe_user(a: &str, b: &str) -> String {
+    if gucs::string_value(&gucs::MEMBERSHIP_TABLE).is_empty() {
+        return PROBE_USER.to_owned();
+    }
+    let Ok(table) = crate::token_hook::membership_table() else {
+        return PROBE_USER.to_owned();
+    };
+    let user = quote_ident(&gucs::string_value(&gucs::MEMBERSHIP_USER_COLUMN));
+    let tenant = quote_ident(&gucs::string_value(&gucs::MEMBERSHIP_TENANT_COLUMN));
+    let sql = format!(
+        "SELECT {user}::text FROM {table} WHERE {tenant}::text = $1 AND {user} IS NOT NULL \
+         AND {user} NOT IN (SELECT {user} FROM {table} WHERE {tenant}::text = $2 AND {user} IS NOT NULL) \
+         ORDER BY 1 LIMIT 1"
+    );
+    match subxact::run(true, || {
+        Spi::get_one_with_args::<String>(&sql, &[a.into(), b.into()])
+    }) {
+        Ok(Ok(Some(u))) => u,
+        _ => PROBE_USER.to_owned(),
+    }
+}
 
 type Row = (String, String, String, String, String);
 
@@ -301,7 +327,8 @@ fn probe_rows(
             .map_err(spi_err)?
             .map(|j| j.0.to_string())
             .unwrap_or_else(|| "{}".into());
-            let checks = probe::plan(&target, &a, &b, rows_a, PROBE_USER, role);
+            let user = probe_user(&a, &b);
+            let checks = probe::plan(&target, &a, &b, rows_a, &user, role);
             let outcomes: Vec<Outcome> = checks
                 .iter()
                 .map(|check| run_check(check, role, &a, &b, &template))

@@ -20,7 +20,7 @@ fn err(code: PgSqlErrorCode, msg: String, hint: &str) -> ErrorReport {
 
 /// The membership table, schema-qualified and quoted, resolved with the
 /// caller's search_path.
-fn membership_table() -> Result<String, ErrorReport> {
+pub fn membership_table() -> Result<String, ErrorReport> {
     let name = gucs::string_value(&gucs::MEMBERSHIP_TABLE);
     if name.is_empty() {
         return Err(err(

@@ -321,7 +321,7 @@ pub fn judge(check: &Check, outcome: &Outcome) -> Finding {
             format!("{n} rows"),
             Verdict::Fail,
             format!(
-                "tenant A sees {n} of its {want} rows: the policy does not recognise the claims (claim key or location drift?), so users get empty results"
+                "tenant A sees {n} of its {want} rows: the policy does not recognise the claims (claim key or location drift?), so users get empty results. If access goes through a membership table, set tenant_guard.membership_table so the probe acts as a real member of A"
             ),
         ),
         (Expect::Refused, Outcome::Count(0)) if check.name == "update_to_other_tenant" => (

@@ -81,6 +81,22 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON px.members TO authenticated;
 SELECT check_name, verdict, observed FROM pg_temp.verdicts('px.members') ORDER BY 1;
 SELECT detail FROM tenant_guard.probe_isolation('px.members') WHERE "check" = 'read_own_tenant';
 
+-- 7b. Access through a membership table: the probe needs a real member of A.
+CREATE TABLE px.team (user_id uuid NOT NULL, org_id uuid NOT NULL);
+INSERT INTO px.team VALUES ('aaaaaaaa-0000-4000-8000-00000000000a', '11111111-1111-4111-8111-111111111111'),
+                           ('bbbbbbbb-0000-4000-8000-00000000000b', '22222222-2222-4222-8222-222222222222');
+GRANT SELECT ON px.team TO authenticated;
+SELECT pg_temp.tenant_table('by_membership');
+CREATE POLICY by_membership ON px.by_membership TO authenticated
+  USING (org_id IN (SELECT t.org_id FROM px.team t WHERE t.user_id = identity.get_current_user_id()))
+  WITH CHECK (org_id IN (SELECT t.org_id FROM px.team t WHERE t.user_id = identity.get_current_user_id()));
+SELECT check_name, verdict, observed FROM pg_temp.verdicts('px.by_membership') WHERE verdict <> 'pass';
+SET tenant_guard.membership_table = 'px.team';
+SET tenant_guard.membership_tenant_column = 'org_id';
+SELECT check_name, verdict, observed FROM pg_temp.verdicts('px.by_membership') WHERE verdict <> 'pass';
+RESET tenant_guard.membership_table;
+RESET tenant_guard.membership_tenant_column;
+
 -- 8. An empty table: the probe makes up rows for two tenants (rolled back).
 CREATE TABLE px.empty (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), tenant_id text NOT NULL,
                        title varchar(40) NOT NULL, n integer NOT NULL, done boolean NOT NULL);
