@@ -130,10 +130,12 @@ pub fn plan(target: &Target, a: &str, b: &str, rows_a: i64, user: &str, role: &s
     let (pa, pb) = (target.param(1), target.param(2));
     let claims_a = claims_for(target, a, user, role);
 
+    // app_metadata says A, the top level says B (seed 000's drift). Reading
+    // A's rows is consistent with app_metadata; reading B's trusts the copy
+    // that disagrees with it.
     let mut conflicting = claims_for(target, a, user, role);
-    if let Some(first) = target.claim_keys.first() {
-        // The same key says A in app_metadata and B at the top level.
-        conflicting[first.as_str()] = json!(b);
+    for key in &target.claim_keys {
+        conflicting[key.as_str()] = json!(b);
     }
     let mut edited = claims_for(target, a, user, role);
     let meta: Map<String, Value> = target
@@ -214,9 +216,9 @@ pub fn plan(target: &Target, a: &str, b: &str, rows_a: i64, user: &str, role: &s
             name: "read_with_conflicting_claims",
             claims: Claims::Json(conflicting),
             sets_tenant: false,
-            sql: format!("SELECT count(*) FROM {t}"),
+            sql: format!("SELECT count(*) FROM {t} WHERE {col} = {pb}"),
             expect: Expect::NoRows,
-            what: "claims whose locations disagree (A in app_metadata, B at the top level) read anything",
+            what: "claims whose locations disagree (A in app_metadata, B at the top level) read B's rows",
         },
         Check {
             name: "read_with_edited_user_metadata",
@@ -388,7 +390,9 @@ mod tests {
             panic!()
         };
         assert_eq!(doc["organization_id"], "b");
+        assert_eq!(doc["org_id"], "b");
         assert_eq!(doc["app_metadata"]["organization_id"], "a");
+        assert!(conflicting.sql.ends_with("WHERE org_id = ($2)::uuid"));
     }
 
     #[test]
