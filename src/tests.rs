@@ -197,4 +197,29 @@ mod tests {
             Some(true)
         );
     }
+
+    /// A function that panics, only in the test build: what a Rust bug in any
+    /// of our functions would do.
+    #[pg_extern]
+    fn tg_test_panic() -> i32 {
+        panic!("deliberate panic for the test")
+    }
+
+    #[pg_test]
+    fn a_rust_panic_is_an_error_not_a_crash() {
+        let caught = crate::subxact::run(false, || Spi::run("SELECT tests.tg_test_panic()"));
+        let Err(e) = caught else {
+            panic!("the panicking function returned")
+        };
+        assert_eq!(crate::subxact::sqlstate(&e).as_deref(), Some("XX000"));
+        assert!(
+            crate::subxact::message(&e).contains("deliberate panic"),
+            "{}",
+            crate::subxact::message(&e)
+        );
+        // The backend is alive and the transaction usable.
+        assert_eq!(one::<i32>("SELECT 41 + 1"), Some(42));
+        set_claims(&format!(r#"{{"org_id":"{A}"}}"#));
+        assert_eq!(org().as_deref(), Some(A));
+    }
 }
