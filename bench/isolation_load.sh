@@ -40,8 +40,7 @@ cluster_start
 work=$(mktemp -d)
 chmod 755 "$work"
 stop_all() {
-  [ -s "$TG_DIR/pgbouncer.pid" ] && kill "$(cat "$TG_DIR/pgbouncer.pid")" 2>/dev/null || true
-  sleep 0.5
+  bouncer_stop
   rm -rf "$work"
   cluster_stop
 }
@@ -108,26 +107,7 @@ workload items rls "TRUE" >"$work/rls.sql"
 workload items_norls norls "org_id = public.tenant(:t)" >"$work/norls.sql"
 workload items_leaky leaky "TRUE" >"$work/leaky.sql"
 
-cat >"$TG_DIR/pgbouncer.ini" <<INI
-[databases]
-tg_load = host=$TG_DIR port=$TG_PORT dbname=tg_load
-[pgbouncer]
-listen_addr = 127.0.0.1
-listen_port = $BOUNCER_PORT
-unix_socket_dir =
-auth_type = trust
-auth_file = $TG_DIR/userlist.txt
-pool_mode = transaction
-default_pool_size = 16
-max_client_conn = 200
-server_reset_query =
-logfile = $TG_DIR/pgbouncer.log
-pidfile = $TG_DIR/pgbouncer.pid
-INI
-printf '"authenticator" ""\n' >"$TG_DIR/userlist.txt"
-chown postgres:postgres "$TG_DIR/pgbouncer.ini" "$TG_DIR/userlist.txt" 2>/dev/null || true
-as_pg pgbouncer -d -q "$TG_DIR/pgbouncer.ini"
-for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/"$BOUNCER_PORT") 2>/dev/null && break; sleep 0.1; done
+bouncer_start "$BOUNCER_PORT" tg_load 16 authenticator
 
 run() { # name script seconds
   pgbench -n -h 127.0.0.1 -p "$BOUNCER_PORT" -U authenticator -c "$CLIENTS" -j 2 -T "$3" -f "$2" tg_load \

@@ -52,3 +52,44 @@ cluster_use_or_start() {
     echo "$who: started a throwaway cluster in $TG_DIR (port $PGPORT)"
   fi
 }
+
+# PgBouncer in transaction mode on 127.0.0.1:$1 in front of database $2 of the
+# cluster, $3 server connections per pool, trusting the users named after
+# that. It refuses to run as root: it runs as postgres, its files in TG_DIR.
+bouncer_start() {
+  local port=$1 db=$2 pool=$3 user
+  shift 3
+  cat >"$TG_DIR/pgbouncer.ini" <<INI
+[databases]
+$db = host=$TG_DIR port=$TG_PORT dbname=$db
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $port
+unix_socket_dir =
+auth_type = trust
+auth_file = $TG_DIR/userlist.txt
+pool_mode = transaction
+default_pool_size = $pool
+max_client_conn = 200
+server_reset_query =
+logfile = $TG_DIR/pgbouncer.log
+pidfile = $TG_DIR/pgbouncer.pid
+INI
+  : >"$TG_DIR/userlist.txt"
+  for user in "$@"; do printf '"%s" ""\n' "$user" >>"$TG_DIR/userlist.txt"; done
+  chown postgres:postgres "$TG_DIR/pgbouncer.ini" "$TG_DIR/userlist.txt" 2>/dev/null || true
+  as_pg pgbouncer -d -q "$TG_DIR/pgbouncer.ini" || return 1
+  for _ in $(seq 50); do
+    (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "bouncer_start: PgBouncer is not listening on 127.0.0.1:$port" >&2
+  return 1
+}
+
+bouncer_stop() {
+  local pidfile="${TG_DIR:-}/pgbouncer.pid" _
+  [ -s "$pidfile" ] || return 0
+  kill "$(cat "$pidfile")" 2>/dev/null || true
+  for _ in $(seq 50); do kill -0 "$(cat "$pidfile" 2>/dev/null)" 2>/dev/null || break; sleep 0.1; done
+}

@@ -26,44 +26,16 @@ command -v pgbouncer >/dev/null || { echo "jwt_tests: pgbouncer is missing (bash
   { echo "jwt_tests: python3-psycopg2 and python3-cryptography are needed (bash scripts/setup.sh)" >&2; exit 1; }
 
 cluster_start
-stop_bouncer() {
-  local pidfile="$TG_DIR/pgbouncer.pid" i
-  [ -s "$pidfile" ] || return 0
-  kill "$(cat "$pidfile")" 2>/dev/null || true
-  for i in $(seq 50); do kill -0 "$(cat "$pidfile" 2>/dev/null)" 2>/dev/null || break; sleep 0.1; done
-}
 cleanup() {
   local rc=$?
-  stop_bouncer
+  bouncer_stop
   cluster_stop
   return "$rc"
 }
 trap cleanup EXIT
 
-# PgBouncer refuses to run as root: it runs as postgres, its files in TG_DIR.
-cat >"$TG_DIR/pgbouncer.ini" <<INI
-[databases]
-tg_pool = host=$TG_DIR port=$TG_PORT dbname=tg_pool
-[pgbouncer]
-listen_addr = 127.0.0.1
-listen_port = $TG_BOUNCER_PORT
-unix_socket_dir =
-auth_type = trust
-auth_file = $TG_DIR/userlist.txt
-pool_mode = transaction
-default_pool_size = 1
-max_client_conn = 20
-server_reset_query =
-logfile = $TG_DIR/pgbouncer.log
-pidfile = $TG_DIR/pgbouncer.pid
-INI
-printf '"authenticator" ""\n"postgres" ""\n' >"$TG_DIR/userlist.txt"
-chown postgres:postgres "$TG_DIR/pgbouncer.ini" "$TG_DIR/userlist.txt" 2>/dev/null || true
-as_pg pgbouncer -d -q "$TG_DIR/pgbouncer.ini"
-for _ in $(seq 50); do
-  (exec 3<>/dev/tcp/127.0.0.1/"$TG_BOUNCER_PORT") 2>/dev/null && break
-  sleep 0.1
-done
+# One server connection: the two test clients must share it.
+bouncer_start "$TG_BOUNCER_PORT" tg_pool 1 authenticator postgres
 
 rc=0
 for t in "$ROOT"/tests/jwt/test_*.py; do
