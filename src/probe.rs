@@ -50,11 +50,7 @@ fn fail(code: PgSqlErrorCode, msg: String, hint: &str) -> ErrorReport {
 }
 
 fn spi_err(e: pgrx::spi::Error) -> ErrorReport {
-    ErrorReport::new(
-        PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
-        format!("probe_isolation: catalog query failed: {e}"),
-        "probe_isolation",
-    )
+    relation::query_failed("probe_isolation", e)
 }
 
 /// The caller must see every row to know what the truth is.
@@ -81,8 +77,9 @@ fn check_role(role: &str) -> Result<(), ErrorReport> {
     .set_hint("Pass the role your clients use, e.g. 'authenticated'."))
 }
 
-/// The table, its tenant column and the columns an INSERT must name.
-fn target(oid: pg_sys::Oid) -> Result<Target, ErrorReport> {
+/// The table, its tenant column and the columns an INSERT must name, with
+/// the catalog's columns (for making up rows).
+fn target(oid: pg_sys::Oid) -> Result<(Target, Vec<relation::Column>), ErrorReport> {
     let (schema, table, kind) = Spi::connect(|c| {
         let row = c
             .select(
@@ -136,14 +133,15 @@ fn target(oid: pg_sys::Oid) -> Result<Target, ErrorReport> {
         .map(|c| c.name.clone())
         .collect();
     let config = gucs::current_config();
-    Ok(Target {
+    let target = Target {
         schema,
         table,
         tenant_column,
         tenant_type,
         required_columns,
         claim_keys: config.claim_keys,
-    })
+    };
+    Ok((target, columns))
 }
 
 /// A value of `type` for a synthetic row, as SQL; `None` for types we do not make up.
@@ -165,7 +163,7 @@ fn synthetic(ty: &str) -> Option<&'static str> {
 /// Inserts a synthetic row for `tenant`, as the caller (RLS bypassed).
 fn insert_synthetic(
     t: &Target,
-    columns: &[(String, String)],
+    columns: &[relation::Column],
     tenant: &str,
 ) -> Result<(), ErrorReport> {
     let mut names = vec![quote_ident(&t.tenant_column)];
@@ -173,8 +171,8 @@ fn insert_synthetic(
     for name in &t.required_columns {
         let ty = columns
             .iter()
-            .find(|(c, _)| c == name)
-            .map(|(_, ty)| ty.as_str())
+            .find(|c| c.name == *name)
+            .map(|c| c.type_name.as_str())
             .unwrap_or("");
         let Some(expr) = synthetic(ty) else {
             return Err(fail(
@@ -291,9 +289,7 @@ fn probe_rows(
     let (target, columns) = with_search_path(SAFE_SEARCH_PATH, || {
         check_caller()?;
         check_role(role)?;
-        let target = target(tbl)?;
-        let columns = column_types(tbl)?;
-        Ok::<_, ErrorReport>((target, columns))
+        target(tbl)
     })?;
     if org_a.is_some() && org_a == org_b {
         return Err(fail(
@@ -354,19 +350,11 @@ fn probe_rows(
         .collect())
 }
 
-fn column_types(oid: pg_sys::Oid) -> Result<Vec<(String, String)>, ErrorReport> {
-    Ok(relation::columns(oid)
-        .map_err(spi_err)?
-        .into_iter()
-        .map(|c| (c.name, c.type_name))
-        .collect())
-}
-
 /// Tenant A and B: as given, else the tenants with the most rows, else new
 /// ids; each gets a synthetic row if it has none (rolled back with the probe).
 fn pick_tenants(
     t: &Target,
-    columns: &[(String, String)],
+    columns: &[relation::Column],
     org_a: Option<String>,
     org_b: Option<String>,
 ) -> Result<(String, String), ErrorReport> {

@@ -3,8 +3,10 @@
 //! row-level security. Callers run them under `SAFE_SEARCH_PATH`.
 
 use pgrx::pg_sys;
+use pgrx::pg_sys::panic::ErrorReport;
 use pgrx::prelude::*;
 use pgrx::spi::Error;
+use pgrx::PgSqlErrorCode;
 
 pub struct Column {
     pub name: String,
@@ -60,4 +62,13 @@ pub fn caller_bypasses_rls() -> Result<bool, Error> {
         "SELECT rolsuper OR rolbypassrls FROM pg_catalog.pg_roles WHERE rolname = current_user",
     )
     .map(|b| b.unwrap_or(false))
+}
+
+/// A failed catalog query of `function`, as the error the client sees.
+pub fn query_failed(function: &'static str, e: Error) -> ErrorReport {
+    ErrorReport::new(
+        PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
+        format!("{function}: catalog query failed: {e}"),
+        function,
+    )
 }

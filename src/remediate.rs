@@ -30,13 +30,7 @@ fn run(sql: &str) -> Result<(), ErrorReport> {
 }
 
 fn spi<T>(r: Result<T, pgrx::spi::Error>) -> Result<T, ErrorReport> {
-    r.map_err(|e| {
-        ErrorReport::new(
-            PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
-            format!("{FUNCTION}: catalog query failed: {e}"),
-            FUNCTION,
-        )
-    })
+    r.map_err(|e| relation::query_failed(FUNCTION, e))
 }
 
 struct Table {
