@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# A throwaway PostgreSQL 15 cluster under a temp dir, listening only on a Unix
+# A throwaway PostgreSQL cluster under a temp dir, listening only on a Unix
 # socket in that dir, run as the postgres OS user (initdb refuses root).
+# PG_CONFIG picks the server (default Debian's 15; scripts/pg.sh 18 for 18).
 # TG_PG_OPTS adds server options (e.g. "-c shared_preload_libraries=tenant_guard").
 #   source scripts/cluster.sh; cluster_start; psql_tg -c 'select 1'; cluster_stop
-PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+PGBIN=${PGBIN:-$("${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}" --bindir)}
 TG_PORT=${TG_PORT:-54329}
 
 as_pg() {

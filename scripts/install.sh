@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds (release) and installs the extension into the system PostgreSQL 15.
+# Builds (release) and installs the extension into the PostgreSQL that
+# PG_CONFIG names (default Debian's 15; see scripts/pg_versions.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}

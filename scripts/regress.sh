@@ -24,7 +24,7 @@ export PGBIN
 source "$ROOT/scripts/cluster.sh"
 
 PG_REGRESS="$("$PG_CONFIG" --pkglibdir)/pgxs/src/test/regress/pg_regress"
-[ -x "$PG_REGRESS" ] || { echo "regress: $PG_REGRESS not found (postgresql-server-dev-15)" >&2; exit 1; }
+[ -x "$PG_REGRESS" ] || { echo "regress: $PG_REGRESS not found (scripts/setup.sh installs it)" >&2; exit 1; }
 
 INPUTDIR="$ROOT/tests/pg_regress"
 DBNAME=tg_regress

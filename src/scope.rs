@@ -10,6 +10,7 @@
 
 use crate::gucs;
 use pgrx::pg_sys;
+#[cfg(feature = "pg15")]
 use std::ffi::CStr;
 use std::sync::OnceLock;
 

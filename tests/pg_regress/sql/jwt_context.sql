@@ -7,7 +7,6 @@
 --   B = 22222222-2222-4222-8222-222222222222
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS tenant_guard;
-CREATE EXTENSION IF NOT EXISTS pgcrypto;
 DROP TABLE IF EXISTS public.jdocs;
 RESET client_min_messages;
 \pset null '<NULL>'
@@ -28,14 +27,14 @@ CREATE POLICY jdocs_tenant ON public.jdocs TO authenticated
   USING (org_id = identity.get_current_org_id());
 GRANT SELECT ON public.jdocs TO authenticated;
 
-CREATE FUNCTION pg_temp.b64url(bytea) RETURNS text LANGUAGE sql IMMUTABLE AS
-  $$ SELECT translate(rtrim(replace(encode($1, 'base64'), E'\n', ''), '='), '+/', '-_') $$;
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set jws_sql :abs_srcdir '/include/jws.sql'
+\i :jws_sql
 -- An HS256 token for tenant `org` (exp in 2100), signed with the test secret.
 CREATE FUNCTION pg_temp.token(org text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
-  SELECT s || '.' || pg_temp.b64url(hmac(s, 'test-only-hmac-secret-0123456789abcdefgh', 'sha256'))
-  FROM (SELECT pg_temp.b64url('{"alg":"HS256","typ":"JWT"}') || '.' || pg_temp.b64url(convert_to(format(
+  SELECT pg_temp.jws('{"alg":"HS256","typ":"JWT"}', format(
     '{"sub":"7c1f7a5e-3b1a-4d2c-9e8f-0a1b2c3d4e5f","role":"authenticated","exp":4102444800,"app_metadata":{"organization_id":"%s"}}',
-    org), 'UTF8')) AS s) x
+    org), 'test-only-hmac-secret-0123456789abcdefgh')
 $$;
 -- What identity.* and RLS say now, as `authenticated`.
 CREATE FUNCTION pg_temp.seen() RETURNS TABLE (org uuid, trust text, rows text)

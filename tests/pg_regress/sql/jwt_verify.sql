@@ -1,27 +1,29 @@
 -- tenant_guard.verify_jwt: the attack corpus through SQL, each rejected with
 -- SQLSTATE 28000 and the rule that failed; key settings hidden from and
--- closed to non-superusers. Tokens are signed here with pgcrypto's HMAC
--- (test-only secret); every asymmetric algorithm is covered by
+-- closed to non-superusers. Tokens are signed here with HMAC in plain SQL
+-- (include/jws.sql, test-only secret); every asymmetric algorithm is covered by
 -- core/tests/jwt_*.rs and tests/driver/test_jwt.py with keys made per run.
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS tenant_guard;
-CREATE EXTENSION IF NOT EXISTS pgcrypto;
 DROP ROLE IF EXISTS tg_jwt_user;
 RESET client_min_messages;
 CREATE ROLE tg_jwt_user LOGIN;
 \pset null '<NULL>'
 
-CREATE FUNCTION pg_temp.b64url(bytea) RETURNS text LANGUAGE sql IMMUTABLE AS
-  $$ SELECT translate(rtrim(replace(encode($1, 'base64'), E'\n', ''), '='), '+/', '-_') $$;
--- A compact JWS over the exact header and payload text, HMAC-signed.
-CREATE FUNCTION pg_temp.jws(header text, payload text, secret text, hash text DEFAULT 'sha256')
-RETURNS text LANGUAGE sql IMMUTABLE AS $$
-  SELECT s || '.' || pg_temp.b64url(hmac(s, secret, hash))
-  FROM (SELECT pg_temp.b64url(convert_to(header, 'UTF8')) || '.' ||
-               pg_temp.b64url(convert_to(payload, 'UTF8')) AS s) x
-$$;
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set jws_sql :abs_srcdir '/include/jws.sql'
+\i :jws_sql
 CREATE FUNCTION pg_temp.hs256(payload text) RETURNS text LANGUAGE sql AS
   $$ SELECT pg_temp.jws('{"alg":"HS256","typ":"JWT"}', payload, 'test-only-hmac-secret-0123456789abcdefgh') $$;
+-- The SQLSTATE a statement fails with ('ok' if it does not): the same on every
+-- PostgreSQL version, where the message wording differs (15 vs 18).
+CREATE FUNCTION pg_temp.sqlstate_of(stmt text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+  EXECUTE stmt;
+  RETURN 'ok';
+EXCEPTION WHEN OTHERS THEN
+  RETURN SQLSTATE;
+END $$;
 -- 'valid', or SQLSTATE, DETAIL (the rule) and message.
 CREATE FUNCTION pg_temp.verdict(token text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE st text; msg text; det text;
@@ -128,9 +130,9 @@ SET tenant_guard.jwks = '';
 -- 6. Key settings are superuser-only: a plain role can neither read nor set them.
 SET tenant_guard.jwt_secret = 'test-only-hmac-secret-0123456789abcdefgh';
 SET ROLE tg_jwt_user;
-SHOW tenant_guard.jwt_secret;
-SELECT current_setting('tenant_guard.jwt_secret');
-SELECT current_setting('tenant_guard.jwks');
+SELECT pg_temp.sqlstate_of('SHOW tenant_guard.jwt_secret') AS show_secret,
+       pg_temp.sqlstate_of($$SELECT current_setting('tenant_guard.jwt_secret')$$) AS read_secret,
+       pg_temp.sqlstate_of($$SELECT current_setting('tenant_guard.jwks')$$) AS read_jwks;
 SELECT count(*) AS visible_in_pg_settings FROM pg_settings
 WHERE name IN ('tenant_guard.jwt_secret', 'tenant_guard.jwks', 'tenant_guard.verified_claims');
 SET tenant_guard.jwt_secret = 'attacker-secret-0123456789abcdefghijklmn';
@@ -152,7 +154,7 @@ ALTER ROLE tg_jwt_user SET tenant_guard.verified_claims = '{}';
 -- 7. Leeway: 0 rejects a token 5 s past exp; an out-of-range value is refused.
 SET tenant_guard.jwt_leeway = 0;
 SELECT pg_temp.verdict(pg_temp.hs256(format('{"exp":%s}', extract(epoch FROM now())::bigint - 5))) AS five_seconds_late;
-SET tenant_guard.jwt_leeway = -1;
+SELECT pg_temp.sqlstate_of('SET tenant_guard.jwt_leeway = -1') AS negative_leeway;
 SET tenant_guard.jwt_leeway = 30;
 SET tenant_guard.jwt_secret = '';
 DROP ROLE tg_jwt_user;
