@@ -13,4 +13,12 @@ if ! cargo pgrx install --release --pg-config "$PG_CONFIG" "${flags[@]}" >"$log"
   exit 1
 fi
 rm -f "$log"
+# The install scripts of released versions (cargo pgrx installs only the
+# current one and the upgrade scripts): CREATE EXTENSION ... VERSION 'x' works
+# for each, which is how scripts/upgrade_test.sh starts from them.
+ext_dir="$("$PG_CONFIG" --sharedir)/extension"
+for f in sql/released/tenant_guard--*.sql; do
+  [ -e "$f" ] || continue
+  if [ "$(id -u)" -eq 0 ]; then cp "$f" "$ext_dir/"; else sudo cp "$f" "$ext_dir/"; fi
+done
 echo "install: tenant_guard installed into $("$PG_CONFIG" --pkglibdir)"

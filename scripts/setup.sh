@@ -52,6 +52,11 @@ if ! cargo pgrx --version 2>/dev/null | grep -q "$PGRX_VERSION"; then
   echo "setup: installing cargo-pgrx $PGRX_VERSION (about 3 minutes)"
   cargo install cargo-pgrx --version "$PGRX_VERSION" --locked --quiet
 fi
+# cargo-fuzz for scripts/fuzz.sh (runs on stable Rust without sanitizers).
+if ! cargo fuzz --version 2>/dev/null | grep -q "0.13.2"; then
+  echo "setup: installing cargo-fuzz 0.13.2 (about 1 minute)"
+  cargo install cargo-fuzz --version 0.13.2 --locked --quiet
+fi
 pgrx_config="${PGRX_HOME:-$HOME/.pgrx}/config.toml"
 if ! grep -qs "^pg15 = \"$PG_CONFIG\"" "$pgrx_config" || ! grep -qs "^pg18 = \"$PG18_CONFIG\"" "$pgrx_config"; then
   cargo pgrx init --pg15 "$PG_CONFIG" --pg18 "$PG18_CONFIG" >/dev/null

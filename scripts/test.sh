@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test on a fresh Debian 12 machine (installs what it needs first):
-# formatting and lints, pure-Rust core tests; then, on PostgreSQL 15 and on 18,
+# formatting and lints, pure-Rust core tests, a short fuzzing run; then, on PostgreSQL 15 and on 18,
 # the #[pg_test]s and, against a throwaway cluster with the release build
-# installed, pg_regress, the PostgREST-style driver test and the SQL corpus;
+# installed, pg_regress, the PostgREST-style driver test, the SQL corpus and
+# the upgrade test;
 # then JWT verification and pooling safety on a preloaded cluster behind
 # PgBouncer.
 set -euo pipefail
@@ -32,6 +33,7 @@ step "cargo clippy (PostgreSQL 18 build)" \
 step "core unit tests" cargo test -p tenant_guard_core --quiet
 step "audit corpus: reviewed EXPECT lines match the expected findings" \
   python3 tests/corpus/check_expectations.py --strict tests/pg_regress/expected/audit_corpus.out
+step "fuzzing (cargo-fuzz): claim resolution, tokens, signed payloads, JWKS, 20 s each" bash scripts/fuzz.sh
 
 # Everything that needs a server, once per PostgreSQL version (the catalog and
 # API differences between versions live in src/ behind the pgNN features).
@@ -53,6 +55,8 @@ server_suites() {
   step "driver tests: PostgREST per-request transaction (PostgreSQL $pg)" bash scripts/driver_tests.sh
   step "SQL corpus: 100,000 generated claim documents through identity.* agree with the pure resolver (PostgreSQL $pg)" \
     bash scripts/sql_corpus.sh
+  step "upgrade: every released version, ALTER EXTENSION UPDATE keeps dependent policies and equals a fresh install (PostgreSQL $pg)" \
+    bash scripts/upgrade_test.sh
   cluster_stop
   step "JWT and pooling tests: preloaded cluster, PgBouncer in transaction mode (PostgreSQL $pg)" \
     env TG_JWT_PORT=$((port + 1)) bash scripts/jwt_tests.sh

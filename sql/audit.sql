@@ -11,3 +11,5 @@ COMMENT ON TABLE tenant_guard.suppressions IS
   'Accepted tenant_guard.audit() findings: cache_key, why, who, until when';
 -- The audit reads it as the caller: grant SELECT with the audit functions.
 REVOKE ALL ON tenant_guard.suppressions FROM PUBLIC;
+-- Rows are the user's data, not the extension's: pg_dump must keep them.
+SELECT pg_catalog.pg_extension_config_dump('tenant_guard.suppressions', '');
