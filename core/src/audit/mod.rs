@@ -1,6 +1,7 @@
 //! The policy audit: a catalog snapshot in, findings out. Pure Rust.
 
 pub mod checks;
+pub mod eval;
 pub mod expr;
 pub mod finding;
 pub mod graph;

@@ -4,7 +4,9 @@
 use super::finding::{Check, Finding};
 use super::model::Ctx;
 
+pub mod capture;
 pub mod claims;
+pub mod fail_open;
 pub mod grants;
 pub mod recursion;
 pub mod rls;
@@ -15,6 +17,8 @@ type Run = fn(&Ctx, &mut Vec<Finding>);
 /// (metadata, runner) of every family, in report order.
 const FAMILIES: &[(&[&Check], Run)] = &[
     (rls::CHECKS, rls::run),
+    (fail_open::CHECKS, fail_open::run),
+    (capture::CHECKS, capture::run),
     (tenancy::CHECKS, tenancy::run),
     (grants::CHECKS, grants::run),
     (recursion::CHECKS, recursion::run),

@@ -1,0 +1,204 @@
+//! Policies that open without an identity: true when the caller's claims are
+//! missing or empty (`auth.uid() IS NULL OR …`, `coalesce(…, true)`), or
+//! when a custom setting any session can `SET` holds some value
+//! (`current_setting('app.bypass_rls', true) = 'on'`). Decided by evaluating
+//! the expression tree (audit/eval.rs), not by matching text.
+
+use crate::audit::eval::{
+    is_custom_setting, is_identity_setting, setting_reads, split_top_level_or, Evaluator, Identity,
+    Scenario, A,
+};
+use crate::audit::finding::{Category, Check, Finding, Level};
+use crate::audit::model::{command_name, qualified, quote_ident, Ctx};
+use crate::audit::node::{Node, Value};
+use crate::audit::snapshot::{Policy, Table};
+
+pub static FAIL_OPEN_PREDICATE: Check = Check {
+    code: "fail_open_predicate",
+    level: Level::Error,
+    category: Category::Security,
+    title: "A permissive policy is true when the caller has no identity",
+    why: "Claims are missing for anon requests, for a backend that forgot SET LOCAL, and empty ('') after a SET LOCAL ends: a policy that is true then (auth.uid() IS NULL OR …, coalesce(…, true)) opens every row to exactly the callers who proved nothing.",
+};
+pub static SETTABLE_BYPASS_SETTING: Check = Check {
+    code: "settable_bypass_setting",
+    level: Level::Error,
+    category: Category::Security,
+    title: "A permissive policy grants every row when a custom setting holds a value",
+    why: "Any session can SET a custom setting (app.bypass_rls, app.is_admin, app.role): a policy that opens when it holds some value lets every client bypass isolation with one SET.",
+};
+
+pub const CHECKS: &[&Check] = &[&FAIL_OPEN_PREDICATE, &SETTABLE_BYPASS_SETTING];
+
+pub fn run(ctx: &Ctx, out: &mut Vec<Finding>) {
+    for t in ctx.audited_tables() {
+        if !t.rls || !matches!(t.kind.as_str(), "r" | "p") {
+            continue;
+        }
+        for p in ctx.policies(t.oid).iter().filter(|p| p.permissive) {
+            let targets: Vec<String> = p
+                .roles
+                .iter()
+                .filter(|&&r| !ctx.exempt(r, t))
+                .map(|&r| ctx.role_name(r))
+                .collect();
+            if targets.is_empty() {
+                continue;
+            }
+            for (clause, tree) in [("USING", &p.qual_tree), ("WITH CHECK", &p.with_check_tree)] {
+                let Some(root) = tree.as_ref().and_then(Value::as_node) else {
+                    continue;
+                };
+                check_expression(ctx, t, p, &targets, clause, root, out);
+            }
+        }
+    }
+}
+
+fn check_expression(
+    ctx: &Ctx,
+    t: &Table,
+    p: &Policy,
+    targets: &[String],
+    clause: &str,
+    root: &Node,
+    out: &mut Vec<Finding>,
+) {
+    let value = |s: &Scenario| Evaluator::new(ctx, s).eval(root);
+    // Always true: always_true_policy reports it (or it is beyond our
+    // evaluation); nothing here depends on the identity then.
+    if value(&Scenario::identity(Identity::Unknown)) == A::Bool(true) {
+        return;
+    }
+    let table = qualified(&t.schema, &t.name);
+    let text = expression_text(p, clause);
+    let cmd = command_name(&p.cmd);
+    let null_open = value(&Scenario::identity(Identity::Null)) == A::Bool(true);
+    let empty_open = value(&Scenario::identity(Identity::Empty)) == A::Bool(true);
+    if null_open || empty_open {
+        let when = match (null_open, empty_open) {
+            (true, true) => "when the caller's claims and tenant setting are missing (NULL) and when they are empty ('')",
+            (true, false) => "when the caller's claims and tenant setting are missing (NULL)",
+            _ => "when the caller's claims and tenant setting are empty ('', what a SET LOCAL leaves behind)",
+        };
+        out.push(ctx.finding(
+            &FAIL_OPEN_PREDICATE,
+            Some(t),
+            Some(p),
+            format!(
+                "{clause} of permissive policy {} FOR {cmd} on {table} (applies to {}) is true for every row {when}: {text}. An anonymous request, or a backend connection without SET LOCAL, {}.",
+                p.name,
+                targets.join(", "),
+                if clause == "USING" { "reads every tenant's rows" } else { "may write rows for any tenant" }
+            ),
+            remediation(
+                ctx,
+                t,
+                p,
+                clause,
+                root,
+                &|n: &Node| {
+                    [Identity::Null, Identity::Empty]
+                        .iter()
+                        .any(|&i| Evaluator::new(ctx, &Scenario::identity(i)).eval(n) == A::Bool(true))
+                },
+                "-- keep only what checks the caller: drop the branch that is true without an identity",
+            ),
+        ));
+        // A fail-open expression is open whatever a setting holds.
+        return;
+    }
+    for (name, compared) in setting_reads(root) {
+        if is_identity_setting(&name) || !is_custom_setting(&name) {
+            continue;
+        }
+        let mut candidates = compared.clone();
+        for v in ["on", "true", "1"] {
+            if !candidates.iter().any(|c| c == v) {
+                candidates.push(v.to_owned());
+            }
+        }
+        let opens = candidates.into_iter().find(|v| {
+            value(&Scenario::identity(Identity::Null).with_setting(&name, v)) == A::Bool(true)
+        });
+        let Some(v) = opens else {
+            continue;
+        };
+        out.push(ctx.finding(
+            &SETTABLE_BYPASS_SETTING,
+            Some(t),
+            Some(p),
+            format!(
+                "{clause} of permissive policy {} FOR {cmd} on {table} (applies to {}) is true for every row, with no identity at all, once {name} = '{v}': {text}. Any client can run SET {name} = '{v}' (custom settings need no privilege) and {}.",
+                p.name,
+                targets.join(", "),
+                if clause == "USING" { "read every tenant's rows" } else { "write rows for any tenant" }
+            ),
+            remediation(
+                ctx,
+                t,
+                p,
+                clause,
+                root,
+                &|n: &Node| {
+                    let s = Scenario::identity(Identity::Null).with_setting(&name, &v);
+                    Evaluator::new(ctx, &s).eval(n) == A::Bool(true)
+                },
+                &format!("-- drop the {name} branch; give trusted jobs a role of their own instead (CREATE ROLE … BYPASSRLS, or a policy TO that role)"),
+            ),
+        ));
+    }
+}
+
+fn expression_text(p: &Policy, clause: &str) -> String {
+    let sql = if clause == "USING" {
+        &p.qual_sql
+    } else {
+        &p.with_check_sql
+    };
+    sql.clone().unwrap_or_else(|| "<expression>".into())
+}
+
+/// The policy without the operands of its top-level OR that `open` says are
+/// true on their own; else (no such OR) the tenant condition.
+fn remediation(
+    ctx: &Ctx,
+    t: &Table,
+    p: &Policy,
+    clause: &str,
+    root: &Node,
+    open: &dyn Fn(&Node) -> bool,
+    note: &str,
+) -> String {
+    let table = qualified(&t.schema, &t.name);
+    let kept = (root.tag == "BOOLEXPR" && root.get("boolop").and_then(Value::as_str) == Some("or"))
+        .then(|| {
+            let args = root.children("args");
+            let parts = split_top_level_or(&expression_text(p, clause))?;
+            (parts.len() == args.len()).then(|| {
+                args.iter()
+                    .zip(parts)
+                    .filter(|(a, _)| !open(a))
+                    .map(|(_, text)| text)
+                    .collect::<Vec<String>>()
+            })
+        })
+        .flatten()
+        .filter(|k| !k.is_empty());
+    let condition = match kept {
+        Some(k) => k.join(" OR "),
+        None => ctx
+            .tenant_key_column(t)
+            .map(|c| {
+                format!(
+                    "{} = (SELECT identity.get_current_org_id())",
+                    quote_ident(c)
+                )
+            })
+            .unwrap_or_else(|| "<a condition on the row and the caller>".into()),
+    };
+    format!(
+        "{note}\nALTER POLICY {} ON {table} {clause} ({condition});",
+        quote_ident(&p.name)
+    )
+}
