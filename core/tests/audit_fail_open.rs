@@ -15,6 +15,10 @@ const CODES: &[&str] = &[
 ];
 
 fn load(name: &str) -> Vec<Finding> {
+    load_codes(name, CODES)
+}
+
+fn load_codes(name: &str, codes: &[&str]) -> Vec<Finding> {
     let path = format!(
         "{}/tests/fixtures/audit/{name}.json",
         env!("CARGO_MANIFEST_DIR")
@@ -23,7 +27,7 @@ fn load(name: &str) -> Vec<Finding> {
     let snap = Snapshot::from_json(&text).expect("fixture parses");
     assert!(snap.parse_errors.is_empty(), "{:?}", snap.parse_errors);
     let findings = audit::run(&snap, &AuditConfig::default());
-    for f in findings.iter().filter(|f| CODES.contains(&f.code)) {
+    for f in findings.iter().filter(|f| codes.contains(&f.code)) {
         println!(
             "{} {:?} {:?}\n   {}\n   {}",
             f.code, f.table_name, f.policy_name, f.detail, f.remediation
@@ -193,4 +197,85 @@ fn capture_fixture() {
 fn capture_near_misses_are_quiet() {
     let f = load("capture_ok");
     assert_eq!(rows(&f), BTreeSet::new());
+}
+
+#[test]
+fn writes_fixture() {
+    let f = load_codes("writes", &["update_without_with_check", "truncate_grant"]);
+    let got: BTreeSet<(String, String, String)> = f
+        .iter()
+        .filter(|x| x.code == "update_without_with_check" || x.code == "truncate_grant")
+        .map(|x| {
+            (
+                x.code.to_owned(),
+                x.object.clone().unwrap_or_default(),
+                x.policy_name.clone().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let expected: BTreeSet<(String, String, String)> = [
+        (
+            "update_without_with_check",
+            "public.documents.org_id",
+            "documents_owner_update",
+        ),
+        (
+            "update_without_with_check",
+            "public.memberships.org_id",
+            "memberships_own",
+        ),
+        (
+            "update_without_with_check",
+            "public.memberships.role",
+            "memberships_own",
+        ),
+        ("truncate_grant", "public.invoices", ""),
+    ]
+    .iter()
+    .map(|(c, o, p)| (c.to_string(), o.to_string(), p.to_string()))
+    .collect();
+    assert_eq!(got, expected);
+    let doc = f
+        .iter()
+        .find(|x| x.object.as_deref() == Some("public.documents.org_id"))
+        .unwrap();
+    assert!(
+        doc.detail
+            .contains("an UPDATE without one, which needs no SELECT right, is not"),
+        "{}",
+        doc.detail
+    );
+    assert!(doc.remediation.contains(
+        "WITH CHECK ((owner_id = auth.uid()) AND org_id = (SELECT identity.get_current_org_id()));"
+    ), "{}", doc.remediation);
+    let role = f
+        .iter()
+        .find(|x| x.object.as_deref() == Some("public.memberships.role"))
+        .unwrap();
+    assert!(role.detail.contains("promote itself"), "{}", role.detail);
+    assert!(
+        role.remediation.contains(
+            "GRANT UPDATE (user_id, org_id, display_name) ON public.memberships TO authenticated;"
+        ),
+        "{}",
+        role.remediation
+    );
+    let trunc = f.iter().find(|x| x.code == "truncate_grant").unwrap();
+    assert_eq!(
+        trunc.remediation,
+        "REVOKE TRUNCATE ON public.invoices FROM authenticated;"
+    );
+}
+
+#[test]
+fn writes_near_misses_are_quiet() {
+    let f = load_codes(
+        "writes_ok",
+        &["update_without_with_check", "truncate_grant"],
+    );
+    assert!(
+        !f.iter()
+            .any(|x| x.code == "update_without_with_check" || x.code == "truncate_grant"),
+        "{f:#?}"
+    );
 }

@@ -51,9 +51,16 @@ SELECT pg_catalog.json_build_object(
                     SELECT x.grantee, x.privilege_type
                     FROM pg_catalog.pg_attribute att, pg_catalog.aclexplode(att.attacl) x
                     WHERE att.attrelid = c.oid AND att.attacl IS NOT NULL AND NOT att.attisdropped) a),
+      -- table-level privileges alone (a column grant does not reach every column)
+      'own_acl', (SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object('grantee', x.grantee, 'privilege', x.privilege_type)
+                                                      ORDER BY x.grantee, x.privilege_type), '[]')
+                  FROM pg_catalog.aclexplode(coalesce(c.relacl, pg_catalog.acldefault('r', c.relowner))) x),
       'columns', (SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
                     'num', a.attnum, 'name', a.attname, 'type', pg_catalog.format_type(a.atttypid, a.atttypmod),
-                    'not_null', a.attnotnull) ORDER BY a.attnum), '[]')
+                    'not_null', a.attnotnull,
+                    'acl', (SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object('grantee', x.grantee, 'privilege', x.privilege_type)
+                                                                ORDER BY x.grantee, x.privilege_type), '[]')
+                            FROM pg_catalog.aclexplode(a.attacl) x)) ORDER BY a.attnum), '[]')
                   FROM pg_catalog.pg_attribute a
                   WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped),
       'indexes', (SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(

@@ -78,6 +78,9 @@ pub struct Column {
     #[serde(rename = "type")]
     pub type_name: String,
     pub not_null: bool,
+    /// Column-level privileges (`attacl`).
+    #[serde(default)]
+    pub acl: Vec<AclItem>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -107,7 +110,11 @@ pub struct Table {
     pub partition_of: Option<Oid>,
     pub extension_member: bool,
     pub security_invoker: bool,
+    /// Table and column privileges together (a column grant reaches the table).
     pub acl: Vec<AclItem>,
+    /// Table-level privileges alone; `None` in snapshots taken before 0.2.0.
+    #[serde(default)]
+    pub own_acl: Option<Vec<AclItem>>,
     pub columns: Vec<Column>,
     pub indexes: Vec<Index>,
     #[serde(deserialize_with = "de_oids")]

@@ -11,6 +11,7 @@ pub mod grants;
 pub mod recursion;
 pub mod rls;
 pub mod tenancy;
+pub mod writes;
 
 type Run = fn(&Ctx, &mut Vec<Finding>);
 
@@ -19,6 +20,7 @@ const FAMILIES: &[(&[&Check], Run)] = &[
     (rls::CHECKS, rls::run),
     (fail_open::CHECKS, fail_open::run),
     (capture::CHECKS, capture::run),
+    (writes::CHECKS, writes::run),
     (tenancy::CHECKS, tenancy::run),
     (grants::CHECKS, grants::run),
     (recursion::CHECKS, recursion::run),

@@ -35,6 +35,7 @@ fn table(oid: Oid, name: &str, owner: Oid, force: bool) -> Table {
         extension_member: false,
         security_invoker: false,
         acl: vec![],
+        own_acl: None,
         columns: vec![],
         indexes: vec![],
         view_relations: vec![],
