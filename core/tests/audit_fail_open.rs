@@ -279,3 +279,65 @@ fn writes_near_misses_are_quiet() {
         "{f:#?}"
     );
 }
+
+const ACCESS: &[&str] = &["policy_helper_not_executable", "returning_needs_select"];
+
+#[test]
+fn access_fixture() {
+    let f = load_codes("access", ACCESS);
+    let got: BTreeSet<(String, String, String)> = f
+        .iter()
+        .filter(|x| ACCESS.contains(&x.code))
+        .map(|x| {
+            (
+                x.code.to_owned(),
+                x.table_name.clone().unwrap_or_default(),
+                x.policy_name.clone().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let expected: BTreeSet<(String, String, String)> = [
+        ("policy_helper_not_executable", "tasks", "tasks_member"),
+        (
+            "policy_helper_not_executable",
+            "documents",
+            "documents_member",
+        ),
+        ("returning_needs_select", "feedback", ""),
+    ]
+    .iter()
+    .map(|(c, t, p)| (c.to_string(), t.to_string(), p.to_string()))
+    .collect();
+    assert_eq!(got, expected);
+    let tasks = find(&f, "policy_helper_not_executable", "tasks");
+    assert!(
+        tasks
+            .detail
+            .contains("authenticated lacks EXECUTE on public.is_member(uuid)"),
+        "{}",
+        tasks.detail
+    );
+    assert_eq!(
+        tasks.remediation,
+        "GRANT EXECUTE ON FUNCTION public.is_member(uuid) TO authenticated;"
+    );
+    let docs = find(&f, "policy_helper_not_executable", "documents");
+    assert_eq!(
+        docs.remediation,
+        "GRANT SELECT ON public.memberships TO authenticated;"
+    );
+    let ret = find(&f, "returning_needs_select", "feedback");
+    assert!(
+        ret.remediation.starts_with(
+            "CREATE POLICY feedback_select ON public.feedback FOR SELECT TO authenticated USING ("
+        ),
+        "{}",
+        ret.remediation
+    );
+}
+
+#[test]
+fn access_near_misses_are_quiet() {
+    let f = load_codes("access_ok", ACCESS);
+    assert!(!f.iter().any(|x| ACCESS.contains(&x.code)), "{f:#?}");
+}

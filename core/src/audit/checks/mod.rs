@@ -4,6 +4,7 @@
 use super::finding::{Check, Finding};
 use super::model::Ctx;
 
+pub mod access;
 pub mod capture;
 pub mod claims;
 pub mod fail_open;
@@ -21,6 +22,7 @@ const FAMILIES: &[(&[&Check], Run)] = &[
     (fail_open::CHECKS, fail_open::run),
     (capture::CHECKS, capture::run),
     (writes::CHECKS, writes::run),
+    (access::CHECKS, access::run),
     (tenancy::CHECKS, tenancy::run),
     (grants::CHECKS, grants::run),
     (recursion::CHECKS, recursion::run),

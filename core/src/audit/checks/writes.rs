@@ -24,7 +24,19 @@ pub static TRUNCATE_GRANT: Check = Check {
     why: "Row-level security does not filter TRUNCATE: a client role that holds it can empty the table for every tenant, whatever the policies say.",
 };
 
-pub const CHECKS: &[&Check] = &[&UPDATE_WITHOUT_WITH_CHECK, &TRUNCATE_GRANT];
+pub static RETURNING_NEEDS_SELECT: Check = Check {
+    code: "returning_needs_select",
+    level: Level::Warn,
+    category: Category::Correctness,
+    title: "A role may insert rows it may not read back (RETURNING fails)",
+    why: "INSERT … RETURNING checks the new row against the SELECT policies: with none for the role, PostgREST's return=representation (supabase-js .insert().select()) fails with 42501 although the INSERT itself is allowed.",
+};
+
+pub const CHECKS: &[&Check] = &[
+    &UPDATE_WITHOUT_WITH_CHECK,
+    &TRUNCATE_GRANT,
+    &RETURNING_NEEDS_SELECT,
+];
 
 /// Column names that carry a caller's privileges in a membership-like table.
 const ROLE_COLUMNS: [&str; 5] = ["role", "member_role", "user_role", "is_admin", "is_owner"];
@@ -36,6 +48,7 @@ pub fn run(ctx: &Ctx, out: &mut Vec<Finding>) {
         }
         update_check(ctx, t, out);
         truncate(ctx, t, out);
+        returning(ctx, t, out);
     }
 }
 
@@ -236,4 +249,58 @@ fn truncate(ctx: &Ctx, t: &Table, out: &mut Vec<Finding>) {
         ),
         format!("REVOKE TRUNCATE ON {table} FROM {};", grantees.join(", ")),
     ));
+}
+
+fn returning(ctx: &Ctx, t: &Table, out: &mut Vec<Finding>) {
+    let table = qualified(&t.schema, &t.name);
+    let policies = ctx.policies(t.oid);
+    for &r in &ctx.client_roles {
+        if ctx.exempt(r, t) || !ctx.schema_usage(&t.schema, r) {
+            continue;
+        }
+        let privs = ctx.acl_privileges(&t.acl, r);
+        if !privs.contains("SELECT") {
+            continue; // missing_table_grants' business
+        }
+        let permitted = |cmds: &[&str]| -> Vec<&Policy> {
+            policies
+                .iter()
+                .copied()
+                .filter(|p| {
+                    p.permissive && cmds.contains(&p.cmd.as_str()) && ctx.policy_applies(p, r)
+                })
+                .collect()
+        };
+        if !permitted(&["r", "*"]).is_empty() {
+            continue;
+        }
+        if !privs.contains("INSERT") {
+            continue;
+        }
+        // (UPDATE is not reported here: without a SELECT policy an UPDATE
+        // that reads columns finds no rows at all.)
+        let Some(example) = permitted(&["a"]).first().copied() else {
+            continue;
+        };
+        let role = ctx.role_name(r);
+        let condition = example
+            .with_check_sql
+            .clone()
+            .unwrap_or_else(|| "<who may read the row>".into());
+        out.push(ctx.finding_on(
+            &RETURNING_NEEDS_SELECT,
+            Some(t),
+            None,
+            Some(format!("{table} ({role})")),
+            format!(
+                "{role} may INSERT into {table} (policy {}) but no SELECT policy applies to it: the INSERT succeeds, INSERT … RETURNING fails with 42501 (new row violates row-level security policy), and so does PostgREST's return=representation (supabase-js .insert().select()).",
+                example.name
+            ),
+            format!(
+                "CREATE POLICY {} ON {table} FOR SELECT TO {} USING ({condition});",
+                quote_ident(&format!("{}_select", t.name)),
+                quote_ident(&role)
+            ),
+        ));
+    }
 }
