@@ -341,3 +341,46 @@ fn access_near_misses_are_quiet() {
     let f = load_codes("access_ok", ACCESS);
     assert!(!f.iter().any(|x| ACCESS.contains(&x.code)), "{f:#?}");
 }
+
+#[test]
+fn membership_fixture() {
+    let codes = &["membership_self_grant"];
+    let f = load_codes("membership", codes);
+    let got: BTreeSet<(String, String)> = f
+        .iter()
+        .filter(|x| x.code == "membership_self_grant")
+        .map(|x| {
+            (
+                x.table_name.clone().unwrap_or_default(),
+                x.policy_name.clone().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let expected: BTreeSet<(String, String)> = [
+        ("memberships", "memberships_join"),
+        ("team_members", "team_members_own"),
+        ("workspace_members", "workspace_members_insert"),
+    ]
+    .iter()
+    .map(|(t, p)| (t.to_string(), p.to_string()))
+    .collect();
+    assert_eq!(got, expected);
+    // the helper path: projects rely on team_members through my_team_ids()
+    let team = find(&f, "membership_self_grant", "team_members");
+    assert!(
+        team.detail
+            .contains("decides tenant access for public.projects"),
+        "{}",
+        team.detail
+    );
+    assert!(
+        team.detail.contains("never looks at team_id"),
+        "{}",
+        team.detail
+    );
+    let near = load_codes("membership_ok", codes);
+    assert!(
+        !near.iter().any(|x| x.code == "membership_self_grant"),
+        "{near:#?}"
+    );
+}

@@ -9,6 +9,7 @@ pub mod capture;
 pub mod claims;
 pub mod fail_open;
 pub mod grants;
+pub mod membership;
 pub mod recursion;
 pub mod rls;
 pub mod tenancy;
@@ -23,6 +24,7 @@ const FAMILIES: &[(&[&Check], Run)] = &[
     (capture::CHECKS, capture::run),
     (writes::CHECKS, writes::run),
     (access::CHECKS, access::run),
+    (membership::CHECKS, membership::run),
     (tenancy::CHECKS, tenancy::run),
     (grants::CHECKS, grants::run),
     (recursion::CHECKS, recursion::run),
