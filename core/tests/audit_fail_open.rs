@@ -384,3 +384,31 @@ fn membership_fixture() {
         "{near:#?}"
     );
 }
+
+#[test]
+fn storage_fixture() {
+    let codes = &["unscoped_storage_policy"];
+    let f = load_codes("storage", codes);
+    let got: BTreeSet<String> = f
+        .iter()
+        .filter(|x| x.code == "unscoped_storage_policy")
+        .map(|x| x.policy_name.clone().unwrap_or_default())
+        .collect();
+    let expected: BTreeSet<String> = ["documents read", "documents delete", "documents upload"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    assert_eq!(got, expected);
+    let upload = f
+        .iter()
+        .find(|x| x.policy_name.as_deref() == Some("documents upload"))
+        .unwrap();
+    assert!(upload.remediation.contains(
+        "ALTER POLICY \"documents upload\" ON storage.objects WITH CHECK (((bucket_id = 'documents'::text)) AND (storage.foldername(name))[1] = (SELECT identity.get_current_org_id())::text);"
+    ), "{}", upload.remediation);
+    let near = load_codes("storage_ok", codes);
+    assert!(
+        !near.iter().any(|x| x.code == "unscoped_storage_policy"),
+        "{near:#?}"
+    );
+}

@@ -12,6 +12,7 @@ pub mod grants;
 pub mod membership;
 pub mod recursion;
 pub mod rls;
+pub mod storage;
 pub mod tenancy;
 pub mod writes;
 
@@ -25,6 +26,7 @@ const FAMILIES: &[(&[&Check], Run)] = &[
     (writes::CHECKS, writes::run),
     (access::CHECKS, access::run),
     (membership::CHECKS, membership::run),
+    (storage::CHECKS, storage::run),
     (tenancy::CHECKS, tenancy::run),
     (grants::CHECKS, grants::run),
     (recursion::CHECKS, recursion::run),
