@@ -412,3 +412,37 @@ fn storage_fixture() {
         "{near:#?}"
     );
 }
+
+#[test]
+fn definer_fixture() {
+    let codes = &["definer_function_unscoped"];
+    let f = load_codes("definer", codes);
+    let got: BTreeSet<String> = f
+        .iter()
+        .filter(|x| x.code == "definer_function_unscoped")
+        .map(|x| x.object.clone().unwrap_or_default())
+        .collect();
+    let expected: BTreeSet<String> = [
+        "public.get_org_invoices(uuid)",
+        "public.void_invoice(integer)",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    assert_eq!(got, expected);
+    let void = f
+        .iter()
+        .find(|x| x.object.as_deref() == Some("public.void_invoice(integer)"))
+        .unwrap();
+    assert!(
+        void.detail.contains("public.invoices (UPDATE)"),
+        "{}",
+        void.detail
+    );
+    assert!(void.remediation.ends_with("REVOKE EXECUTE ON FUNCTION public.void_invoice(integer) FROM anon, authenticated, PUBLIC;"), "{}", void.remediation);
+    let near = load_codes("definer_ok", codes);
+    assert!(
+        !near.iter().any(|x| x.code == "definer_function_unscoped"),
+        "{near:#?}"
+    );
+}

@@ -7,6 +7,7 @@ use super::model::Ctx;
 pub mod access;
 pub mod capture;
 pub mod claims;
+pub mod definer;
 pub mod fail_open;
 pub mod grants;
 pub mod membership;
@@ -27,6 +28,7 @@ const FAMILIES: &[(&[&Check], Run)] = &[
     (access::CHECKS, access::run),
     (membership::CHECKS, membership::run),
     (storage::CHECKS, storage::run),
+    (definer::CHECKS, definer::run),
     (tenancy::CHECKS, tenancy::run),
     (grants::CHECKS, grants::run),
     (recursion::CHECKS, recursion::run),
