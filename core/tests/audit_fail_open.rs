@@ -446,3 +446,58 @@ fn definer_fixture() {
         "{near:#?}"
     );
 }
+
+#[test]
+fn owner_fixture() {
+    let config = AuditConfig {
+        client_roles: vec!["anon".into(), "authenticated".into(), "web_client".into()],
+        ..AuditConfig::default()
+    };
+    let run = |name: &str| {
+        let path = format!(
+            "{}/tests/fixtures/audit/{name}.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let snap = Snapshot::from_json(&std::fs::read_to_string(path).unwrap()).unwrap();
+        audit::run(&snap, &config)
+    };
+    let f = run("owner");
+    let got: BTreeSet<String> = f
+        .iter()
+        .filter(|x| x.code == "owner_bypass")
+        .map(|x| x.object.clone().unwrap_or_default())
+        .collect();
+    let expected: BTreeSet<String> = ["authenticated", "web_client", "app_worker"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    assert_eq!(got, expected);
+    let auth = f
+        .iter()
+        .find(|x| x.code == "owner_bypass" && x.object.as_deref() == Some("authenticated"))
+        .unwrap();
+    assert!(
+        auth.detail
+            .contains("public.reports (inherits its owner reports_owner)"),
+        "{}",
+        auth.detail
+    );
+    assert!(
+        auth.remediation
+            .starts_with("ALTER TABLE public.reports FORCE ROW LEVEL SECURITY;"),
+        "{}",
+        auth.remediation
+    );
+    // reported once, as owner_bypass, not again as force_rls_missing
+    assert!(!f.iter().any(|x| x.code == "force_rls_missing"), "{f:#?}");
+    let web = f
+        .iter()
+        .find(|x| x.code == "owner_bypass" && x.object.as_deref() == Some("web_client"))
+        .unwrap();
+    assert_eq!(
+        web.remediation,
+        "ALTER ROLE web_client NOSUPERUSER NOBYPASSRLS;"
+    );
+    let near = run("owner_ok");
+    assert!(!near.iter().any(|x| x.code == "owner_bypass"), "{near:#?}");
+}

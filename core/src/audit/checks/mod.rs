@@ -11,6 +11,7 @@ pub mod definer;
 pub mod fail_open;
 pub mod grants;
 pub mod membership;
+pub mod owner;
 pub mod recursion;
 pub mod rls;
 pub mod storage;
@@ -29,6 +30,7 @@ const FAMILIES: &[(&[&Check], Run)] = &[
     (membership::CHECKS, membership::run),
     (storage::CHECKS, storage::run),
     (definer::CHECKS, definer::run),
+    (owner::CHECKS, owner::run),
     (tenancy::CHECKS, tenancy::run),
     (grants::CHECKS, grants::run),
     (recursion::CHECKS, recursion::run),
