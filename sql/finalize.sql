@@ -25,6 +25,7 @@ GRANT USAGE ON SCHEMA tenant_guard TO PUBLIC;
 REVOKE EXECUTE ON FUNCTION
   tenant_guard.audit(text[], boolean),
   tenant_guard.audit_json(text[]),
+  tenant_guard.remediation_script(text[]),
   tenant_guard.assert_clean(text, text[]),
   tenant_guard.audit_snapshot(),
   tenant_guard.probe_isolation(regclass, text, uuid, uuid),

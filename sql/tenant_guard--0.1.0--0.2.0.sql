@@ -10,3 +10,13 @@
 -- User-written suppressions are now dumped by pg_dump (they were lost by a
 -- dump and restore in 0.1.0).
 SELECT pg_catalog.pg_extension_config_dump('tenant_guard.suppressions', '');
+
+-- All findings' remediation in one script, in a safe order (src/audit.rs).
+CREATE FUNCTION tenant_guard.remediation_script(
+	"schemas" TEXT[] DEFAULT NULL
+) RETURNS TEXT
+STABLE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'remediation_script_wrapper';
+-- Like the other audit functions: for the roles granted EXECUTE.
+REVOKE EXECUTE ON FUNCTION tenant_guard.remediation_script(text[]) FROM PUBLIC;

@@ -124,6 +124,21 @@ pub fn audit_json(
     Ok(JsonB(value))
 }
 
+/// Every unsuppressed finding's remediation in one script, in a safe order
+/// (grants, functions, policies, ENABLE, FORCE), wrapped in one transaction;
+/// configuration and placeholders commented out. Review it, then run it.
+#[pg_extern(stable)]
+pub fn remediation_script(
+    schemas: default!(Option<Vec<Option<String>>>, "NULL"),
+) -> Result<String, ErrorReport> {
+    let list: Vec<Finding> = findings(schemas)?
+        .into_iter()
+        .filter(|(_, s)| !s)
+        .map(|(f, _)| f)
+        .collect();
+    Ok(audit::remediation_script(&list))
+}
+
 /// Raises (SQLSTATE P0001, the findings in DETAIL) when an unsuppressed
 /// finding at `min_level` or more severe exists: gate a migration on it.
 #[pg_extern(stable)]

@@ -7,10 +7,12 @@ pub mod finding;
 pub mod graph;
 pub mod model;
 pub mod node;
+pub mod script;
 pub mod snapshot;
 
 pub use finding::{Category, Check, Finding, Level};
 pub use model::{AuditConfig, Ctx};
+pub use script::remediation_script;
 pub use snapshot::Snapshot;
 
 /// Runs every check; findings ordered by level, then object, then code.
