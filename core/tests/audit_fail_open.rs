@@ -501,3 +501,40 @@ fn owner_fixture() {
     let near = run("owner_ok");
     assert!(!near.iter().any(|x| x.code == "owner_bypass"), "{near:#?}");
 }
+
+#[test]
+fn references_fixture() {
+    let codes = &["cross_tenant_foreign_key", "rls_disabled"];
+    let f = load_codes("references", codes);
+    let got: BTreeSet<(String, String)> = f
+        .iter()
+        .filter(|x| codes.contains(&x.code))
+        .map(|x| (x.code.to_owned(), x.object.clone().unwrap_or_default()))
+        .collect();
+    let expected: BTreeSet<(String, String)> = [
+        (
+            "cross_tenant_foreign_key",
+            "public.tasks.tasks_project_id_fkey",
+        ),
+        // the child without tenant column and RLS: rls_disabled, scoped through its parent
+        ("rls_disabled", "public.project_comments"),
+    ]
+    .iter()
+    .map(|(c, o)| (c.to_string(), o.to_string()))
+    .collect();
+    assert_eq!(got, expected);
+    let tasks = find(&f, "cross_tenant_foreign_key", "tasks");
+    // an integer key can be guessed: warn
+    assert_eq!(tasks.level.as_str(), "warn");
+    assert!(tasks.remediation.contains(
+        "ALTER TABLE public.tasks DROP CONSTRAINT tasks_project_id_fkey, ADD CONSTRAINT tasks_project_id_fkey FOREIGN KEY (project_id, org_id) REFERENCES public.projects (id, org_id);"
+    ), "{}", tasks.remediation);
+    let comments = find(&f, "rls_disabled", "project_comments");
+    assert!(
+        comments.remediation.contains("USING (EXISTS (SELECT 1 FROM public.projects p WHERE p.id = project_comments.project_id));"),
+        "{}",
+        comments.remediation
+    );
+    let near = load_codes("references_ok", codes);
+    assert!(!near.iter().any(|x| codes.contains(&x.code)), "{near:#?}");
+}

@@ -70,6 +70,10 @@ SELECT pg_catalog.json_build_object(
                                 LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum))), '[]')
                   FROM pg_catalog.pg_index x JOIN pg_catalog.pg_class ic ON ic.oid = x.indexrelid
                   WHERE x.indrelid = c.oid),
+      'foreign_keys', (SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
+                         'name', k.conname, 'columns', k.conkey, 'ref_table', k.confrelid, 'ref_columns', k.confkey)
+                         ORDER BY k.conname), '[]')
+                       FROM pg_catalog.pg_constraint k WHERE k.conrelid = c.oid AND k.contype = 'f'),
       'view_relations', (SELECT coalesce(pg_catalog.json_agg(DISTINCT d.refobjid), '[]')
                          FROM pg_catalog.pg_rewrite rw
                          JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND d.objid = rw.oid

@@ -20,6 +20,9 @@
 --     gets nothing (no anonymous feature);
 --   * created_at / updated_at are timestamptz everywhere;
 --   * views are security_invoker; SECURITY DEFINER functions pin search_path.
+-- Accepted: foreign keys between tenant tables reference uuid ids without the
+-- tenant column (info cross_tenant_foreign_key: linking another tenant's row
+-- needs its leaked id; composite keys would close it).
 -- Tables: app 12, billing 7 (19), plus 1 view.
 
 ------------------------------------------------------------------------------
@@ -166,6 +169,7 @@ CREATE TABLE app.projects (
 );
 CREATE INDEX projects_org_id_idx ON app.projects (org_id);
 
+-- EXPECT: cross_tenant_foreign_key app.project_members
 CREATE TABLE app.project_members (
   org_id     uuid NOT NULL REFERENCES app.organizations (id) ON DELETE CASCADE,
   project_id uuid NOT NULL REFERENCES app.projects (id) ON DELETE CASCADE,
@@ -174,6 +178,7 @@ CREATE TABLE app.project_members (
   PRIMARY KEY (org_id, project_id, user_id)
 );
 
+-- EXPECT: cross_tenant_foreign_key app.tasks
 CREATE TABLE app.tasks (
   id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   org_id      uuid NOT NULL REFERENCES app.organizations (id) ON DELETE CASCADE,
@@ -187,6 +192,7 @@ CREATE TABLE app.tasks (
 );
 CREATE INDEX tasks_org_id_project_id_idx ON app.tasks (org_id, project_id);
 
+-- EXPECT: cross_tenant_foreign_key app.task_comments
 CREATE TABLE app.task_comments (
   id         uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   org_id     uuid NOT NULL REFERENCES app.organizations (id) ON DELETE CASCADE,
@@ -247,6 +253,7 @@ CREATE TABLE app.labels (
   UNIQUE (org_id, name)
 );
 
+-- EXPECT: cross_tenant_foreign_key app.task_labels
 CREATE TABLE app.task_labels (
   org_id     uuid NOT NULL REFERENCES app.organizations (id) ON DELETE CASCADE,
   task_id    uuid NOT NULL REFERENCES app.tasks (id) ON DELETE CASCADE,
@@ -255,6 +262,7 @@ CREATE TABLE app.task_labels (
   PRIMARY KEY (org_id, task_id, label_id)
 );
 
+-- EXPECT: cross_tenant_foreign_key app.attachments
 CREATE TABLE app.attachments (
   id           uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   org_id       uuid NOT NULL REFERENCES app.organizations (id) ON DELETE CASCADE,

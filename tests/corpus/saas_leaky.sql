@@ -252,6 +252,7 @@ CREATE TABLE public.locations (
 );
 CREATE INDEX locations_org_id_idx ON public.locations (org_id);
 
+-- EXPECT: cross_tenant_foreign_key public.rooms
 CREATE TABLE public.rooms (
   id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   org_id      uuid NOT NULL REFERENCES public.organizations (id) ON DELETE CASCADE,
@@ -274,6 +275,7 @@ CREATE TABLE public.patients (
 );
 CREATE INDEX patients_org_id_idx ON public.patients (org_id);
 
+-- EXPECT: cross_tenant_foreign_key public.patient_notes
 CREATE TABLE public.patient_notes (
   id         uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   org_id     uuid NOT NULL REFERENCES public.organizations (id) ON DELETE CASCADE,
@@ -334,6 +336,7 @@ CREATE POLICY services_tenant ON public.services
 ------------------------------------------------------------------------------
 -- 20250124_090000_appointments.sql
 ------------------------------------------------------------------------------
+-- EXPECT: cross_tenant_foreign_key public.appointments
 CREATE TABLE public.appointments (
   id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   org_id      uuid NOT NULL REFERENCES public.organizations (id) ON DELETE CASCADE,
@@ -375,6 +378,7 @@ GRANT SELECT ON public.patient_directory TO authenticated;
 ------------------------------------------------------------------------------
 -- 20250201_110000_documents.sql
 ------------------------------------------------------------------------------
+-- EXPECT: cross_tenant_foreign_key public.documents
 CREATE TABLE public.documents (
   id           uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   org_id       uuid NOT NULL REFERENCES public.organizations (id) ON DELETE CASCADE,
@@ -500,6 +504,7 @@ REVOKE INSERT, UPDATE, DELETE ON public.audit_events FROM authenticated;
 ------------------------------------------------------------------------------
 -- 20250301_100000_recordings.sql   (the RecordingQueueWorker of seed 002)
 ------------------------------------------------------------------------------
+-- EXPECT: cross_tenant_foreign_key public.recordings
 CREATE TABLE public.recordings (
   id             uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   org_id         uuid NOT NULL REFERENCES public.organizations (id) ON DELETE CASCADE,
@@ -577,6 +582,7 @@ CREATE POLICY integration_settings_tenant ON public.integration_settings
 ------------------------------------------------------------------------------
 -- 20250313_120000_public_booking_widget.sql
 ------------------------------------------------------------------------------
+-- EXPECT: cross_tenant_foreign_key public.appointment_bookings
 CREATE TABLE public.appointment_bookings (
   id            uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   org_id        uuid NOT NULL REFERENCES public.organizations (id) ON DELETE CASCADE,
@@ -590,6 +596,7 @@ CREATE TABLE public.appointment_bookings (
 );
 CREATE INDEX appointment_bookings_org_id_idx ON public.appointment_bookings (org_id);
 
+-- EXPECT: cross_tenant_foreign_key public.sms_confirmation_logs
 CREATE TABLE public.sms_confirmation_logs (
   id           uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   org_id       uuid NOT NULL REFERENCES public.organizations (id) ON DELETE CASCADE,
@@ -657,6 +664,7 @@ CREATE TABLE workforce.departments (
 );
 CREATE INDEX departments_org_id_idx ON workforce.departments (org_id);
 
+-- EXPECT: cross_tenant_foreign_key workforce.positions
 CREATE TABLE workforce.positions (
   id            uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   org_id        uuid NOT NULL REFERENCES public.organizations (id) ON DELETE CASCADE,
@@ -666,6 +674,7 @@ CREATE TABLE workforce.positions (
 );
 CREATE INDEX positions_org_id_idx ON workforce.positions (org_id);
 
+-- EXPECT: cross_tenant_foreign_key workforce.employees
 CREATE TABLE workforce.employees (
   id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   org_id      uuid NOT NULL REFERENCES public.organizations (id) ON DELETE CASCADE,
@@ -691,6 +700,7 @@ CREATE TABLE workforce.shift_templates (
 );
 CREATE INDEX shift_templates_org_id_idx ON workforce.shift_templates (org_id);
 
+-- EXPECT: cross_tenant_foreign_key workforce.shifts
 CREATE TABLE workforce.shifts (
   id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   org_id      uuid NOT NULL REFERENCES public.organizations (id) ON DELETE CASCADE,
@@ -702,6 +712,7 @@ CREATE TABLE workforce.shifts (
 );
 CREATE INDEX shifts_org_id_starts_at_idx ON workforce.shifts (org_id, starts_at);
 
+-- EXPECT: cross_tenant_foreign_key workforce.timesheets
 CREATE TABLE workforce.timesheets (
   id           uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   org_id       uuid NOT NULL REFERENCES public.organizations (id) ON DELETE CASCADE,
@@ -855,6 +866,7 @@ CREATE POLICY certifications_tenant ON workforce.certifications
 -- timestamp without time zone, unlike every other created_at.
 -- EXPECT: tenant_column_nullable workforce.shift_swaps
 -- EXPECT: timestamp_type_drift workforce.shift_swaps
+-- EXPECT: cross_tenant_foreign_key workforce.shift_swaps
 CREATE TABLE workforce.shift_swaps (
   id             uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   org_id         uuid REFERENCES public.organizations (id) ON DELETE CASCADE,
@@ -916,6 +928,7 @@ CREATE POLICY contacts_tenant ON crm.contacts
 ALTER TABLE crm.contacts OWNER TO crm_importer;
 
 -- EXPECT: tenant_column_name_drift crm.contact_notes
+-- EXPECT: cross_tenant_foreign_key crm.contact_notes
 CREATE TABLE crm.contact_notes (
   id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   organization_id uuid NOT NULL REFERENCES public.organizations (id) ON DELETE CASCADE,
@@ -977,6 +990,7 @@ CREATE POLICY lead_sources_tenant ON crm.lead_sources
 ------------------------------------------------------------------------------
 -- 20250610_100000_crm_deals.sql
 ------------------------------------------------------------------------------
+-- EXPECT: cross_tenant_foreign_key crm.deals
 CREATE TABLE crm.deals (
   id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   org_id      uuid NOT NULL REFERENCES public.organizations (id) ON DELETE CASCADE,
@@ -1032,6 +1046,7 @@ CREATE POLICY deal_collaborators_visible ON crm.deal_collaborators
 ------------------------------------------------------------------------------
 -- 20250618_120000_crm_tasks_and_campaigns.sql
 ------------------------------------------------------------------------------
+-- EXPECT: cross_tenant_foreign_key crm.tasks
 CREATE TABLE crm.tasks (
   id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   org_id      uuid NOT NULL REFERENCES public.organizations (id) ON DELETE CASCADE,
@@ -1069,6 +1084,7 @@ CREATE POLICY email_campaigns_tenant ON crm.email_campaigns
   USING (org_id = (current_setting('request.jwt.claims', true)::jsonb ->> 'organization_id')::uuid)
   WITH CHECK (org_id = (current_setting('request.jwt.claims', true)::jsonb ->> 'organization_id')::uuid);
 
+-- EXPECT: cross_tenant_foreign_key crm.campaign_recipients
 CREATE TABLE crm.campaign_recipients (
   org_id      uuid NOT NULL REFERENCES public.organizations (id) ON DELETE CASCADE,
   campaign_id uuid NOT NULL REFERENCES crm.email_campaigns (id) ON DELETE CASCADE,
@@ -1086,6 +1102,7 @@ CREATE POLICY campaign_recipients_tenant ON crm.campaign_recipients
 ------------------------------------------------------------------------------
 -- 20250702_090000_crm_activities.sql
 ------------------------------------------------------------------------------
+-- EXPECT: cross_tenant_foreign_key crm.activities
 CREATE TABLE crm.activities (
   id         uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   contact_id uuid NOT NULL REFERENCES crm.contacts (id) ON DELETE CASCADE,

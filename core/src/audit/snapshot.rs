@@ -117,8 +117,21 @@ pub struct Table {
     pub own_acl: Option<Vec<AclItem>>,
     pub columns: Vec<Column>,
     pub indexes: Vec<Index>,
+    /// Foreign keys this table declares (absent in snapshots before 0.2.0).
+    #[serde(default)]
+    pub foreign_keys: Vec<ForeignKey>,
     #[serde(deserialize_with = "de_oids")]
     pub view_relations: Vec<Oid>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct ForeignKey {
+    pub name: String,
+    /// Column numbers, in key order.
+    pub columns: Vec<i32>,
+    #[serde(deserialize_with = "de_oid")]
+    pub ref_table: Oid,
+    pub ref_columns: Vec<i32>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

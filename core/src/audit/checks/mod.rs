@@ -13,6 +13,7 @@ pub mod grants;
 pub mod membership;
 pub mod owner;
 pub mod recursion;
+pub mod references;
 pub mod rls;
 pub mod storage;
 pub mod tenancy;
@@ -31,6 +32,7 @@ const FAMILIES: &[(&[&Check], Run)] = &[
     (storage::CHECKS, storage::run),
     (definer::CHECKS, definer::run),
     (owner::CHECKS, owner::run),
+    (references::CHECKS, references::run),
     (tenancy::CHECKS, tenancy::run),
     (grants::CHECKS, grants::run),
     (recursion::CHECKS, recursion::run),

@@ -109,8 +109,41 @@ fn tenant_policy_sql(ctx: &Ctx, t: &Table) -> String {
             "CREATE POLICY tenant_isolation ON {table} FOR ALL TO authenticated\n  USING ({col} = (SELECT identity.get_current_org_id()))\n  WITH CHECK ({col} = (SELECT identity.get_current_org_id()));\n",
             col = quote_ident(&c.name)
         ),
-        None => format!("-- create the policies {table} needs first, e.g. CREATE POLICY ... ON {table} TO authenticated USING (...);\n"),
+        None => match through_parent(ctx, t) {
+            Some(sql) => sql,
+            None => format!("-- create the policies {table} needs first, e.g. CREATE POLICY ... ON {table} TO authenticated USING (...);\n"),
+        },
     }
+}
+
+/// A child of a tenant table without a tenant column of its own: a policy
+/// through its parent (whose RLS applies inside the sub-select).
+fn through_parent(ctx: &Ctx, t: &Table) -> Option<String> {
+    let table = qualified(&t.schema, &t.name);
+    t.foreign_keys.iter().find_map(|fk| {
+        let p = ctx.tables.get(&fk.ref_table)?;
+        ctx.tenant_column(p)?;
+        let pairs: Option<Vec<String>> = fk
+            .ref_columns
+            .iter()
+            .zip(&fk.columns)
+            .map(|(&pc, &cc)| {
+                Some(format!(
+                    "p.{} = {}.{}",
+                    quote_ident(ctx.column_name(p.oid, i64::from(pc))?),
+                    quote_ident(&t.name),
+                    quote_ident(ctx.column_name(t.oid, i64::from(cc))?)
+                ))
+            })
+            .collect();
+        Some(format!(
+            "-- {table} has no tenant column; it belongs to its parent {}: scope it through the parent (whose RLS applies in the sub-select)\nCREATE POLICY {} ON {table} FOR ALL TO authenticated\n  USING (EXISTS (SELECT 1 FROM {} p WHERE {}));\n",
+            qualified(&p.schema, &p.name),
+            quote_ident(&format!("{}_through_parent", t.name)),
+            qualified(&p.schema, &p.name),
+            pairs?.join(" AND ")
+        ))
+    })
 }
 
 fn rls_off(ctx: &Ctx, t: &Table, out: &mut Vec<Finding>) {

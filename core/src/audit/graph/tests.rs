@@ -38,6 +38,7 @@ fn table(oid: Oid, name: &str, owner: Oid, force: bool) -> Table {
         own_acl: None,
         columns: vec![],
         indexes: vec![],
+        foreign_keys: vec![],
         view_relations: vec![],
     }
 }
