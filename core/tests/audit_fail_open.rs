@@ -74,11 +74,24 @@ fn fail_open_fixture() {
             "audit_events",
             "audit_events_tenant",
         ),
+        // the guard of a SECURITY DEFINER function (no table, no policy)
+        ("fail_open_predicate", "", ""),
     ]
     .iter()
     .map(|(c, t, p)| (c.to_string(), t.to_string(), p.to_string()))
     .collect();
     assert_eq!(rows(&f), expected);
+    let guard = f
+        .iter()
+        .find(|x| x.object.as_deref() == Some("public.visible_documents()"))
+        .expect("the definer guard");
+    assert!(
+        guard
+            .detail
+            .contains("callable by anon, authenticated, PUBLIC"),
+        "{}",
+        guard.detail
+    );
 
     let docs = find(&f, "fail_open_predicate", "documents");
     assert!(

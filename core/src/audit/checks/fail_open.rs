@@ -53,6 +53,96 @@ pub fn run(ctx: &Ctx, out: &mut Vec<Finding>) {
             }
         }
     }
+    definer_guards(ctx, out);
+}
+
+/// SECURITY DEFINER functions (LANGUAGE sql, analysed) that clients may call:
+/// a WHERE clause over a tenant table that is true for every row without an
+/// identity is the function's guard failing open (RLS does not apply inside:
+/// the owner usually bypasses it).
+fn definer_guards(ctx: &Ctx, out: &mut Vec<Finding>) {
+    for f in &ctx.snap.functions {
+        if !f.security_definer
+            || f.extension_member
+            || f.kind != "f"
+            || !ctx.schemas.contains(&f.schema)
+        {
+            continue;
+        }
+        let callers: Vec<String> = ctx
+            .clients()
+            .into_iter()
+            .filter(|&r| {
+                ctx.schema_usage(&f.schema, r) && ctx.acl_privileges(&f.acl, r).contains("EXECUTE")
+            })
+            .map(|r| {
+                if r == crate::audit::snapshot::PUBLIC {
+                    "PUBLIC".to_owned()
+                } else {
+                    ctx.role_name(r)
+                }
+            })
+            .collect();
+        let Some(body) = f.body_tree.as_ref() else {
+            continue;
+        };
+        if callers.is_empty() {
+            continue;
+        }
+        let mut queries: Vec<&Node> = Vec::new();
+        for root in crate::audit::graph::value_nodes(body) {
+            root.walk(&mut |n| {
+                if n.tag == "QUERY" {
+                    queries.push(n);
+                }
+            });
+        }
+        for q in queries {
+            let reads_tenant_table = q.children("rtable").iter().any(|r| {
+                r.int("relid")
+                    .and_then(|o| u32::try_from(o).ok())
+                    .and_then(|o| ctx.tables.get(&o))
+                    .is_some_and(|t| ctx.tenant_key_column(t).is_some())
+            });
+            let Some(quals) = q.child("jointree").and_then(|j| j.child("quals")) else {
+                continue;
+            };
+            if !reads_tenant_table {
+                continue;
+            }
+            let value = |s: &Scenario| Evaluator::new(ctx, s).eval(quals);
+            if value(&Scenario::identity(Identity::Unknown)) == A::Bool(true) {
+                continue;
+            }
+            let open = [Identity::Null, Identity::Empty]
+                .iter()
+                .any(|&i| value(&Scenario::identity(i)) == A::Bool(true));
+            if !open {
+                continue;
+            }
+            let signature = if f.signature.contains('.') {
+                f.signature.clone()
+            } else {
+                format!("{}.{}", quote_ident(&f.schema), f.signature)
+            };
+            let mut finding = ctx.finding_on(
+                &FAIL_OPEN_PREDICATE,
+                None,
+                None,
+                Some(signature.clone()),
+                format!(
+                    "The guard of SECURITY DEFINER function {signature} (callable by {}) is true for every row when the caller's claims are missing or empty: it runs as its owner, so RLS does not stand behind it, and an anonymous caller reaches every tenant's rows.",
+                    callers.join(", ")
+                ),
+                format!(
+                    "-- drop the branch that is true without an identity from its WHERE clause (CREATE OR REPLACE FUNCTION {signature} …),\n-- or make it SECURITY INVOKER so RLS applies"
+                ),
+            );
+            finding.schema_name = Some(f.schema.clone());
+            out.push(finding);
+            break;
+        }
+    }
 }
 
 fn check_expression(
