@@ -76,6 +76,11 @@ fn fail_open_fixture() {
         ),
         // the guard of a SECURITY DEFINER function (no table, no policy)
         ("fail_open_predicate", "", ""),
+        // coalesce(<unset setting>, org_id) = org_id
+        ("fail_open_predicate", "skus", "skus_tenant"),
+        // a magic value of the tenant setting; a flag read in a sub-select
+        ("settable_bypass_setting", "patients", "patients_tenant"),
+        ("settable_bypass_setting", "ledgers", "ledgers_tenant"),
     ]
     .iter()
     .map(|(c, t, p)| (c.to_string(), t.to_string(), p.to_string()))

@@ -27,6 +27,10 @@ pub enum A {
     NonNull,
     /// Unknown (may be NULL).
     Any,
+    /// A column of some row (varno, varattno, varlevelsup): unknown like
+    /// `Any`, but `x = x` of the same column is true wherever it is not NULL
+    /// (`coalesce(<unset setting>, org_id) = org_id`).
+    Var(i64, i64, i64),
     /// Evaluation raises an error (the statement fails: nothing leaks).
     Error,
 }
@@ -105,6 +109,8 @@ const BOOLEQ: i64 = 60;
 const BOOLNE: i64 = 84;
 const BPCHAREQ: i64 = 1048;
 const BPCHARNE: i64 = 1053;
+/// Equality of text, name, bpchar, uuid, int2/4/8, oid, bool.
+const EQUALITY: [i64; 9] = [TEXTEQ, NAMEEQ, BPCHAREQ, 2956, 63, 65, 467, 184, BOOLEQ];
 const CURRENT_SETTING_1: i64 = 2077;
 const CURRENT_SETTING_2: i64 = 3294;
 
@@ -130,7 +136,11 @@ impl<'c, 'a> Evaluator<'c, 'a> {
         };
         match n.tag.as_str() {
             "CONST" => constant(n),
-            "VAR" => A::Any,
+            "VAR" => A::Var(
+                n.int("varno").unwrap_or(0),
+                n.int("varattno").unwrap_or(0),
+                n.int("varlevelsup").unwrap_or(0),
+            ),
             "PARAM" => {
                 // PARAM_EXTERN (0): a function argument, $1 is params[0]
                 if n.int("paramkind") == Some(0) {
@@ -176,7 +186,7 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                     A::Null => A::Bool(true),
                     A::Bool(_) | A::Str(_) | A::NonNull => A::Bool(false),
                     A::Error => A::Error,
-                    A::Any => A::Any,
+                    A::Any | A::Var(..) => A::Any,
                 };
                 if n.int("nulltesttype") == Some(1) {
                     not(is_null)
@@ -540,7 +550,11 @@ fn distinct(vals: &[A]) -> A {
     match (vals.first(), vals.get(1)) {
         (Some(A::Error), _) | (_, Some(A::Error)) => A::Error,
         (Some(A::Null), Some(A::Null)) => A::Bool(false),
-        (Some(A::Null), Some(b)) | (Some(b), Some(A::Null)) if *b != A::Any => A::Bool(true),
+        (Some(A::Null), Some(b)) | (Some(b), Some(A::Null))
+            if !matches!(b, A::Any | A::Var(..)) =>
+        {
+            A::Bool(true)
+        }
         (Some(a), Some(b)) if is_exact(a) && is_exact(b) => A::Bool(a != b),
         _ => A::Any,
     }
@@ -557,6 +571,14 @@ fn operator(func: Option<i64>, vals: &[A]) -> A {
     let (Some(a), Some(b)) = (vals.first(), vals.get(1)) else {
         return A::Any;
     };
+    // the same column on both sides of an equality
+    if let (A::Var(..), A::Var(..)) = (a, b) {
+        return if a == b && matches!(func, Some(f) if EQUALITY.contains(&f)) {
+            A::Bool(true)
+        } else {
+            A::Any
+        };
+    }
     if !(is_exact(a) && is_exact(b)) {
         return A::Any;
     }
@@ -572,7 +594,15 @@ fn operator(func: Option<i64>, vals: &[A]) -> A {
 pub fn setting_reads(root: &Node) -> Vec<(String, Vec<String>)> {
     let mut out: Vec<(String, Vec<String>)> = Vec::new();
     let read = |n: &Node| -> Option<String> {
-        let n = super::expr::strip_casts(n);
+        let mut n = super::expr::strip_casts(n);
+        // `(SELECT current_setting(...))`: a sub-select without FROM
+        if n.tag == "SUBLINK" && n.int("subLinkType") == Some(4) {
+            let q = n.child("subselect")?;
+            if !q.children("rtable").is_empty() {
+                return None;
+            }
+            n = super::expr::strip_casts(q.children("targetList").first()?.child("expr")?);
+        }
         let id = n.int("funcid")?;
         if n.tag != "FUNCEXPR" || (id != CURRENT_SETTING_1 && id != CURRENT_SETTING_2) {
             return None;

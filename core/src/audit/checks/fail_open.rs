@@ -145,6 +145,15 @@ fn definer_guards(ctx: &Ctx, out: &mut Vec<Finding>) {
     }
 }
 
+/// A finding on one clause of a policy: the cache key names the clause, so
+/// the USING and WITH CHECK findings of one policy are suppressed apart.
+fn keyed(mut f: Finding, clause: &str) -> Finding {
+    if clause != "USING" {
+        f.cache_key.push_str(":with_check");
+    }
+    f
+}
+
 fn check_expression(
     ctx: &Ctx,
     t: &Table,
@@ -171,7 +180,7 @@ fn check_expression(
             (true, false) => "when the caller's claims and tenant setting are missing (NULL)",
             _ => "when the caller's claims and tenant setting are empty ('', what a SET LOCAL leaves behind)",
         };
-        out.push(ctx.finding(
+        out.push(keyed(ctx.finding(
             &FAIL_OPEN_PREDICATE,
             Some(t),
             Some(p),
@@ -194,12 +203,19 @@ fn check_expression(
                 },
                 "-- keep only what checks the caller: drop the branch that is true without an identity",
             ),
-        ));
+        ), clause));
         // A fail-open expression is open whatever a setting holds.
         return;
     }
     for (name, compared) in setting_reads(root) {
-        if is_identity_setting(&name) || !is_custom_setting(&name) {
+        // The claims documents are JSON (their keys are claims, not flags);
+        // a scalar identity setting compared with a constant is a magic value.
+        if matches!(
+            name.as_str(),
+            "request.jwt.claims" | "request.jwt.claim" | "request.headers"
+        ) || !is_custom_setting(&name)
+            || (is_identity_setting(&name) && compared.is_empty())
+        {
             continue;
         }
         let mut candidates = compared.clone();
@@ -214,7 +230,7 @@ fn check_expression(
         let Some(v) = opens else {
             continue;
         };
-        out.push(ctx.finding(
+        out.push(keyed(ctx.finding(
             &SETTABLE_BYPASS_SETTING,
             Some(t),
             Some(p),
@@ -236,7 +252,7 @@ fn check_expression(
                 },
                 &format!("-- drop the {name} branch; give trusted jobs a role of their own instead (CREATE ROLE … BYPASSRLS, or a policy TO that role)"),
             ),
-        ));
+        ), clause));
     }
 }
 

@@ -114,13 +114,25 @@ fn check_of(p: &Policy) -> Option<&Node> {
         .and_then(Value::as_node)
 }
 
-/// Does the expression look anything up (a sub-select, or a helper that reads
-/// a table)? Then it may require an invitation or an admin membership.
-fn looks_up(ctx: &Ctx, root: &Node) -> bool {
-    !subquery_relations(root).is_empty()
+/// Does the expression look up something that can authorize the tenant: a
+/// table with the group column (the membership table itself, an admin's
+/// membership, an invitation for that tenant) or an invitations table, in a
+/// sub-select or in a helper's body? A helper that only reads who the caller
+/// is (a sessions or users table) authorizes nothing.
+fn looks_up(ctx: &Ctx, root: &Node, group: &str) -> bool {
+    let authorizes = |rel: Oid| {
+        ctx.tables.get(&rel).is_some_and(|t| {
+            t.name.contains("invitation") || t.columns.iter().any(|c| c.name == group)
+        })
+    };
+    subquery_relations(root).into_iter().any(authorizes)
         || call_sites(root).iter().any(|site| {
             ctx.functions.get(&site.func).is_some_and(|f| {
-                f.schema != "pg_catalog" && !function_refs(ctx, f).reads.is_empty()
+                f.schema != "pg_catalog"
+                    && function_refs(ctx, f)
+                        .reads
+                        .iter()
+                        .any(|r| authorizes(r.rel))
             })
         })
 }
@@ -154,7 +166,9 @@ fn check_table(
         !r.permissive
             && matches!(r.cmd.as_str(), "a" | "*")
             && inserters.iter().any(|&i| ctx.policy_applies(r, i))
-            && check_of(r).is_some_and(|e| own_columns(e).contains(&group_num) || looks_up(ctx, e))
+            && check_of(r).is_some_and(|e| {
+                own_columns(e).contains(&group_num) || looks_up(ctx, e, &group.name)
+            })
     });
     if closed {
         return;
@@ -174,7 +188,7 @@ fn check_table(
         let Some(check) = check_of(p) else {
             continue;
         };
-        if own_columns(check).contains(&group_num) || looks_up(ctx, check) {
+        if own_columns(check).contains(&group_num) || looks_up(ctx, check, &group.name) {
             continue;
         }
         let text = p

@@ -204,9 +204,19 @@ fn update_finding(ctx: &Ctx, t: &Table, p: &Policy, col: &Column, select_checks:
 }
 
 fn truncate(ctx: &Ctx, t: &Table, out: &mut Vec<Finding>) {
+    // The owner (and roles with its privileges) holds TRUNCATE by owning the
+    // table: owner_bypass and force_rls_missing are about that role.
     let who: Vec<Oid> = holders(ctx, t, "TRUNCATE")
         .into_iter()
-        .filter(|&r| r == PUBLIC || !ctx.exempt(r, t))
+        .filter(|&r| r == PUBLIC || (!ctx.exempt(r, t) && !ctx.privileges_of(r).contains(&t.owner)))
+        .filter(|&r| {
+            t.acl.iter().any(|a| {
+                a.privilege == "TRUNCATE"
+                    && a.grantee != t.owner
+                    && (a.grantee == r
+                        || (r != PUBLIC && ctx.privileges_of(r).contains(&a.grantee)))
+            })
+        })
         .collect();
     if who.is_empty() {
         return;
