@@ -81,6 +81,8 @@ fn fail_open_fixture() {
         // a magic value of the tenant setting; a flag read in a sub-select
         ("settable_bypass_setting", "patients", "patients_tenant"),
         ("settable_bypass_setting", "ledgers", "ledgers_tenant"),
+        // the flag read inside a LANGUAGE sql helper
+        ("settable_bypass_setting", "trips", "trips_tenant"),
     ]
     .iter()
     .map(|(c, t, p)| (c.to_string(), t.to_string(), p.to_string()))

@@ -11,7 +11,7 @@ use crate::audit::eval::{
 use crate::audit::finding::{Category, Check, Finding, Level};
 use crate::audit::model::{command_name, qualified, quote_ident, Ctx};
 use crate::audit::node::{Node, Value};
-use crate::audit::snapshot::{Policy, Table};
+use crate::audit::snapshot::{Oid, Policy, Table};
 
 pub static FAIL_OPEN_PREDICATE: Check = Check {
     code: "fail_open_predicate",
@@ -145,6 +145,46 @@ fn definer_guards(ctx: &Ctx, out: &mut Vec<Finding>) {
     }
 }
 
+/// Custom settings an expression reads, directly or in the bodies of the
+/// LANGUAGE sql helpers it calls (a few levels), with the constants each is
+/// compared to.
+fn settings_read(ctx: &Ctx, root: &Node) -> Vec<(String, Vec<String>)> {
+    let mut out = setting_reads(root);
+    let mut todo: Vec<(Oid, usize)> = crate::audit::expr::call_sites(root)
+        .iter()
+        .map(|c| (c.func, 0))
+        .collect();
+    let mut seen: Vec<Oid> = Vec::new();
+    while let Some((oid, depth)) = todo.pop() {
+        if depth > 4 || seen.contains(&oid) {
+            continue;
+        }
+        seen.push(oid);
+        let Some(body) = ctx.functions.get(&oid).and_then(|f| f.body_tree.as_ref()) else {
+            continue;
+        };
+        for q in crate::audit::graph::value_nodes(body) {
+            for (name, values) in setting_reads(q) {
+                match out.iter_mut().find(|(n, _)| *n == name) {
+                    Some((_, vs)) => vs.extend(
+                        values
+                            .into_iter()
+                            .filter(|v| !vs.contains(v))
+                            .collect::<Vec<_>>(),
+                    ),
+                    None => out.push((name, values)),
+                }
+            }
+            todo.extend(
+                crate::audit::expr::call_sites(q)
+                    .iter()
+                    .map(|c| (c.func, depth + 1)),
+            );
+        }
+    }
+    out
+}
+
 /// A finding on one clause of a policy: the cache key names the clause, so
 /// the USING and WITH CHECK findings of one policy are suppressed apart.
 fn keyed(mut f: Finding, clause: &str) -> Finding {
@@ -207,7 +247,7 @@ fn check_expression(
         // A fail-open expression is open whatever a setting holds.
         return;
     }
-    for (name, compared) in setting_reads(root) {
+    for (name, compared) in settings_read(ctx, root) {
         // The claims documents are JSON (their keys are claims, not flags);
         // a scalar identity setting compared with a constant is a magic value.
         if matches!(
