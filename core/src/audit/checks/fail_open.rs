@@ -36,10 +36,12 @@ pub fn run(ctx: &Ctx, out: &mut Vec<Finding>) {
             continue;
         }
         for p in ctx.policies(t.oid).iter().filter(|p| p.permissive) {
-            let targets: Vec<String> = p
-                .roles
+            // Client roles only: a bypass a migration role may SET for itself
+            // is its design, not a client's way around isolation.
+            let targets: Vec<String> = ctx
+                .client_roles
                 .iter()
-                .filter(|&&r| !ctx.exempt(r, t))
+                .filter(|&&r| !ctx.exempt(r, t) && ctx.policy_applies(p, r))
                 .map(|&r| ctx.role_name(r))
                 .collect();
             if targets.is_empty() {
