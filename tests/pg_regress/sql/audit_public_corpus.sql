@@ -1,0 +1,44 @@
+-- tenant_guard.audit() over ten schemas written for this corpus after studying
+-- public multi-tenant code (tests/corpus/public/*.sql; each file's header names
+-- the repositories whose patterns it reproduces). Each file marks its defects
+-- (-- DEFECT:) and safe look-alikes (-- NEAR-MISS:) and ends with PostgreSQL
+-- confirming every one of them as a client role, neither superuser nor owner
+-- except where the defect is the owner's own (the NOTICEs below); the findings
+-- listed after each file are the audit's answer. Reviewed against the markers:
+-- every DEFECT of the audit-part-two classes is found, except the fleet
+-- route_stops policy that falls back to one fixed tenant when the setting is
+-- unset (open to that tenant's rows only: not "true for every row") and the
+-- clinic helper that only a reporting role (not a client role) cannot execute.
+-- The part-one checks are noisy on these schemas (public_role_policy on
+-- policies without TO in apps without anon, multiple_permissive_policies,
+-- per_row_claim_call on uncorrelated IN (SELECT … FROM f())): the next
+-- precision work.
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set runner :abs_srcdir /run_corpus_file.psql
+\set corpus crm
+\i :runner
+\set corpus lms
+\i :runner
+\set corpus helpdesk
+\i :runner
+\set corpus notes_app
+\i :runner
+\set corpus invoicing
+\i :runner
+\set corpus forum
+\i :runner
+\set corpus clinic
+\i :runner
+\set corpus warehouse
+\i :runner
+\set corpus billing_svc
+\i :runner
+\set corpus fleet
+\i :runner
+-- The corpus's roles are cluster-wide: drop them for the tests that follow.
+SET client_min_messages = warning;
+DROP ROLE IF EXISTS billing_svc_owner, billing_svc_web, billing_svc_app, billing_svc_support,
+  clinic_app, clinic_reporting, clinic_worker, fleet_owner, fleet_web, fleet_rails, fleet_migrator,
+  forum_owner, forum_web, forum_authenticator, lms_api, lms_mailer, lms_grading_worker,
+  warehouse_owner, warehouse_web, warehouse_api;
+RESET client_min_messages;
