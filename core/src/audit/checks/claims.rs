@@ -560,7 +560,10 @@ fn evaluated_once(root: &Node) -> Vec<&Node> {
         let Some(q) = n.child("subselect") else {
             return;
         };
-        if q.children("rtable").is_empty() && !correlated(q) {
+        // Uncorrelated: an InitPlan, or a hashed / materialized SubPlan: its
+        // body runs once per statement, whatever it reads (`x IN (SELECT …
+        // FROM f())` included).
+        if !correlated(q) {
             q.walk(&mut |x| {
                 if expr::called_function(x).is_some() {
                     out.push(x);
