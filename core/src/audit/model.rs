@@ -200,6 +200,41 @@ impl<'a> Ctx<'a> {
             .collect()
     }
 
+    /// Configured client roles a policy on `table` applies to and that are
+    /// subject to its RLS.
+    pub fn policy_clients(&self, policy: &Policy, table: &Table) -> Vec<Oid> {
+        self.client_roles
+            .iter()
+            .copied()
+            .filter(|&r| !self.exempt(r, table) && self.policy_applies(policy, r))
+            .collect()
+    }
+
+    /// Client roles (PUBLIC included) that may call a function: USAGE on its
+    /// schema and EXECUTE.
+    pub fn function_callers(&self, f: &Function) -> Vec<Oid> {
+        self.clients()
+            .into_iter()
+            .filter(|&r| {
+                self.schema_usage(&f.schema, r)
+                    && self.acl_privileges(&f.acl, r).contains("EXECUTE")
+            })
+            .collect()
+    }
+
+    /// The condition a tenant policy on `table` should have, for remediation
+    /// SQL: its tenant key compared with the caller's tenant, or a placeholder.
+    pub fn tenant_condition(&self, table: &Table) -> String {
+        self.tenant_key_column(table)
+            .map(|c| {
+                format!(
+                    "{} = (SELECT identity.get_current_org_id())",
+                    quote_ident(c)
+                )
+            })
+            .unwrap_or_else(|| "<a condition on the row and the caller>".into())
+    }
+
     /// The tenant column of a table, by configured name (first match).
     pub fn tenant_column(&self, table: &Table) -> Option<&'a super::snapshot::Column> {
         let t = self.tables.get(&table.oid)?;
@@ -288,6 +323,33 @@ impl<'a> Ctx<'a> {
             remediation,
             cache_key: key,
         }
+    }
+}
+
+/// `regprocedure` text with the schema always present.
+pub fn qualified_signature(f: &Function) -> String {
+    let mut quoted = false;
+    let mut split = f.signature.len();
+    let mut dotted = false;
+    for (i, ch) in f.signature.char_indices() {
+        match ch {
+            '"' => quoted = !quoted,
+            '.' if !quoted => dotted = true,
+            '(' if !quoted => {
+                split = i;
+                break;
+            }
+            _ => {}
+        }
+    }
+    if dotted {
+        f.signature.clone()
+    } else {
+        format!(
+            "{}.{}",
+            quote_ident(&f.schema),
+            &f.signature[..split].to_owned()
+        ) + &f.signature[split..]
     }
 }
 

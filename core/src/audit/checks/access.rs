@@ -80,10 +80,7 @@ fn check_policy(ctx: &Ctx, t: &Table, p: &Policy, out: &mut Vec<Finding>) {
     let table = qualified(&t.schema, &t.name);
     let mut lines = Vec::new();
     let mut grants = Vec::new();
-    for &role in &ctx.client_roles {
-        if ctx.exempt(role, t) || !ctx.policy_applies(p, role) {
-            continue;
-        }
+    for role in ctx.policy_clients(p, t) {
         // A role that cannot reach the table at all fails earlier, elsewhere.
         if !ctx.schema_usage(&t.schema, role) || ctx.acl_privileges(&t.acl, role).is_empty() {
             continue;

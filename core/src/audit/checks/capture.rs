@@ -179,9 +179,7 @@ fn finding(ctx: &Ctx, t: &Table, p: &Policy, clause: &str, sc: &SelfCompare) -> 
         None if !sc.nested => format!(
             "ALTER POLICY {} ON {table} {clause} ({});",
             quote_ident(&p.name),
-            ctx.tenant_key_column(t)
-                .map(|c| format!("{} = (SELECT identity.get_current_org_id())", quote_ident(c)))
-                .unwrap_or_else(|| "<a condition on the row and the caller>".into())
+            ctx.tenant_condition(t)
         ),
         Some(expr) => format!(
             "-- qualify the outer column with the table name\nALTER POLICY {} ON {table} {clause} ({expr});",

@@ -5,10 +5,10 @@
 //! as /rpc/<name>.
 
 use crate::audit::finding::{Category, Check, Finding, Level};
-use crate::audit::graph::{function_refs, strip_literals};
-use crate::audit::model::{qualified, quote_ident, Ctx};
+use crate::audit::graph::{function_refs, strip_literals, FuncRefs};
+use crate::audit::model::{qualified, qualified_signature, quote_ident, Ctx};
 use crate::audit::node::Node;
-use crate::audit::snapshot::{Function, Oid, PUBLIC};
+use crate::audit::snapshot::{Function, Oid};
 use std::collections::HashSet;
 
 pub static DEFINER_FUNCTION_UNSCOPED: Check = Check {
@@ -56,22 +56,17 @@ pub fn run(ctx: &Ctx, out: &mut Vec<Finding>) {
         {
             continue;
         }
-        let callers: Vec<Oid> = ctx
-            .clients()
-            .into_iter()
-            .filter(|&r| {
-                ctx.schema_usage(&f.schema, r) && ctx.acl_privileges(&f.acl, r).contains("EXECUTE")
-            })
-            .collect();
+        let callers = ctx.function_callers(f);
         if callers.is_empty() {
             continue;
         }
+        let refs = function_refs(ctx, f);
         let mut seen = HashSet::new();
-        if looks_at_caller(ctx, f, &mut seen, 0) {
+        if looks_at_caller(ctx, f, &refs, &mut seen, 0) {
             continue;
         }
         let mut tables: Vec<String> = Vec::new();
-        for read in function_refs(ctx, f).reads {
+        for read in &refs.reads {
             let Some(t) = ctx.tables.get(&read.rel) else {
                 continue;
             };
@@ -88,21 +83,8 @@ pub fn run(ctx: &Ctx, out: &mut Vec<Finding>) {
         if tables.is_empty() {
             continue;
         }
-        let who: Vec<String> = callers
-            .iter()
-            .map(|&r| {
-                if r == PUBLIC {
-                    "PUBLIC".to_owned()
-                } else {
-                    ctx.role_name(r)
-                }
-            })
-            .collect();
-        let signature = if f.signature.contains('.') {
-            f.signature.clone()
-        } else {
-            format!("{}.{}", quote_ident(&f.schema), f.signature)
-        };
+        let who: Vec<String> = callers.iter().map(|&r| ctx.role_name(r)).collect();
+        let signature = qualified_signature(f);
         let owner = ctx.role_name(f.owner);
         let mut finding = ctx.finding_on(
             &DEFINER_FUNCTION_UNSCOPED,
@@ -127,8 +109,15 @@ pub fn run(ctx: &Ctx, out: &mut Vec<Finding>) {
     }
 }
 
-/// Does the function (or a function it calls, a few levels deep) look at the caller?
-fn looks_at_caller(ctx: &Ctx, f: &Function, seen: &mut HashSet<Oid>, depth: usize) -> bool {
+/// Does the function (or a function it calls, a few levels deep) look at the
+/// caller? `refs` is what the function's body reads and calls.
+fn looks_at_caller(
+    ctx: &Ctx,
+    f: &Function,
+    refs: &FuncRefs,
+    seen: &mut HashSet<Oid>,
+    depth: usize,
+) -> bool {
     if depth > 6 || !seen.insert(f.oid) {
         return false;
     }
@@ -152,10 +141,11 @@ fn looks_at_caller(ctx: &Ctx, f: &Function, seen: &mut HashSet<Oid>, depth: usiz
             return true;
         }
     }
-    function_refs(ctx, f).calls.iter().any(|c| {
+    refs.calls.iter().any(|c| {
         ctx.functions.get(&c.func).is_some_and(|g| {
             checks_caller_call(g)
-                || (g.schema != "pg_catalog" && looks_at_caller(ctx, g, seen, depth + 1))
+                || (g.schema != "pg_catalog"
+                    && looks_at_caller(ctx, g, &function_refs(ctx, g), seen, depth + 1))
         })
     })
 }

@@ -9,7 +9,7 @@ use crate::audit::eval::{
     Scenario, A,
 };
 use crate::audit::finding::{Category, Check, Finding, Level};
-use crate::audit::model::{command_name, qualified, quote_ident, Ctx};
+use crate::audit::model::{command_name, qualified, qualified_signature, quote_ident, Ctx};
 use crate::audit::node::{Node, Value};
 use crate::audit::snapshot::{Oid, Policy, Table};
 
@@ -39,10 +39,9 @@ pub fn run(ctx: &Ctx, out: &mut Vec<Finding>) {
             // Client roles only: a bypass a migration role may SET for itself
             // is its design, not a client's way around isolation.
             let targets: Vec<String> = ctx
-                .client_roles
-                .iter()
-                .filter(|&&r| !ctx.exempt(r, t) && ctx.policy_applies(p, r))
-                .map(|&r| ctx.role_name(r))
+                .policy_clients(p, t)
+                .into_iter()
+                .map(|r| ctx.role_name(r))
                 .collect();
             if targets.is_empty() {
                 continue;
@@ -71,23 +70,14 @@ fn definer_guards(ctx: &Ctx, out: &mut Vec<Finding>) {
         {
             continue;
         }
-        let callers: Vec<String> = ctx
-            .clients()
-            .into_iter()
-            .filter(|&r| {
-                ctx.schema_usage(&f.schema, r) && ctx.acl_privileges(&f.acl, r).contains("EXECUTE")
-            })
-            .map(|r| {
-                if r == crate::audit::snapshot::PUBLIC {
-                    "PUBLIC".to_owned()
-                } else {
-                    ctx.role_name(r)
-                }
-            })
-            .collect();
         let Some(body) = f.body_tree.as_ref() else {
             continue;
         };
+        let callers: Vec<String> = ctx
+            .function_callers(f)
+            .into_iter()
+            .map(|r| ctx.role_name(r))
+            .collect();
         if callers.is_empty() {
             continue;
         }
@@ -122,11 +112,7 @@ fn definer_guards(ctx: &Ctx, out: &mut Vec<Finding>) {
             if !open {
                 continue;
             }
-            let signature = if f.signature.contains('.') {
-                f.signature.clone()
-            } else {
-                format!("{}.{}", quote_ident(&f.schema), f.signature)
-            };
+            let signature = qualified_signature(f);
             let mut finding = ctx.finding_on(
                 &FAIL_OPEN_PREDICATE,
                 None,
@@ -335,15 +321,7 @@ fn remediation(
         .filter(|k| !k.is_empty());
     let condition = match kept {
         Some(k) => k.join(" OR "),
-        None => ctx
-            .tenant_key_column(t)
-            .map(|c| {
-                format!(
-                    "{} = (SELECT identity.get_current_org_id())",
-                    quote_ident(c)
-                )
-            })
-            .unwrap_or_else(|| "<a condition on the row and the caller>".into()),
+        None => ctx.tenant_condition(t),
     };
     format!(
         "{note}\nALTER POLICY {} ON {table} {clause} ({condition});",

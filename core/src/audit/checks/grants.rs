@@ -4,7 +4,7 @@
 //! read RLS tables with their owner's exemption.
 
 use crate::audit::finding::{Category, Check, Finding, Level};
-use crate::audit::model::{qualified, quote_ident, Ctx, WRITE_PRIVILEGES};
+use crate::audit::model::{qualified, qualified_signature, quote_ident, Ctx, WRITE_PRIVILEGES};
 use crate::audit::snapshot::{Function, Oid, Schema, Table, PUBLIC};
 use std::collections::{BTreeMap, HashSet};
 
@@ -583,33 +583,6 @@ fn view_bypass(ctx: &Ctx, v: &Table, out: &mut Vec<Finding>) {
     ));
 }
 
-/// `regprocedure` text with the schema always present.
-fn qualified_signature(f: &Function) -> String {
-    let mut quoted = false;
-    let mut split = f.signature.len();
-    let mut dotted = false;
-    for (i, ch) in f.signature.char_indices() {
-        match ch {
-            '"' => quoted = !quoted,
-            '.' if !quoted => dotted = true,
-            '(' if !quoted => {
-                split = i;
-                break;
-            }
-            _ => {}
-        }
-    }
-    if dotted {
-        f.signature.clone()
-    } else {
-        format!(
-            "{}.{}",
-            quote_ident(&f.schema),
-            &f.signature[..split].to_owned()
-        ) + &f.signature[split..]
-    }
-}
-
 fn definer_search_path(ctx: &Ctx, f: &Function, out: &mut Vec<Finding>) {
     if !f.security_definer
         || f.extension_member
@@ -636,11 +609,8 @@ fn definer_search_path(ctx: &Ctx, f: &Function, out: &mut Vec<Finding>) {
         ""
     };
     let callers: Vec<String> = ctx
-        .clients()
+        .function_callers(f)
         .into_iter()
-        .filter(|&r| {
-            ctx.schema_usage(&f.schema, r) && ctx.acl_privileges(&f.acl, r).contains("EXECUTE")
-        })
         .map(|r| ctx.role_name(r))
         .collect();
     let mut detail = format!(

@@ -10,7 +10,8 @@ use crate::audit::graph::function_refs;
 use crate::audit::model::{command_name, qualified, quote_ident, Ctx};
 use crate::audit::node::{Node, Value};
 use crate::audit::snapshot::{Column, Oid, Policy, Table};
-use std::collections::{BTreeMap, HashSet};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 pub static MEMBERSHIP_SELF_GRANT: Check = Check {
     code: "membership_self_grant",
@@ -39,13 +40,47 @@ const GROUP_COLUMNS: [&str; 6] = [
     "account_id",
 ];
 
+/// Relations each helper function's body reads, worked out once per function
+/// (policies on many tables call the same few helpers).
+struct HelperReads<'c, 'a> {
+    ctx: &'c Ctx<'a>,
+    memo: RefCell<HashMap<Oid, Vec<Oid>>>,
+}
+
+impl<'c, 'a> HelperReads<'c, 'a> {
+    fn new(ctx: &'c Ctx<'a>) -> Self {
+        HelperReads {
+            ctx,
+            memo: RefCell::new(HashMap::new()),
+        }
+    }
+
+    /// What `func` reads; nothing for built-ins and unknown functions.
+    fn of(&self, func: Oid) -> Vec<Oid> {
+        if let Some(rels) = self.memo.borrow().get(&func) {
+            return rels.clone();
+        }
+        let rels: Vec<Oid> = match self.ctx.functions.get(&func) {
+            Some(f) if f.schema != "pg_catalog" => function_refs(self.ctx, f)
+                .reads
+                .iter()
+                .map(|r| r.rel)
+                .collect(),
+            _ => Vec::new(),
+        };
+        self.memo.borrow_mut().insert(func, rels.clone());
+        rels
+    }
+}
+
 pub fn run(ctx: &Ctx, out: &mut Vec<Finding>) {
+    let helpers = HelperReads::new(ctx);
     // Membership tables: read by other tables' policies (sub-selects, or the
     // bodies of the helpers they call), with the tables that rely on them.
     let mut relied_on: BTreeMap<Oid, Vec<String>> = BTreeMap::new();
     for t in ctx.audited_tables() {
         for p in ctx.policies(t.oid) {
-            for rel in policy_reads(ctx, p) {
+            for rel in policy_reads(&helpers, p) {
                 if rel != t.oid {
                     let entry = relied_on.entry(rel).or_default();
                     let name = qualified(&t.schema, &t.name);
@@ -77,13 +112,13 @@ pub fn run(ctx: &Ctx, out: &mut Vec<Finding>) {
         }) else {
             continue;
         };
-        check_table(ctx, m, user, group, &users, out);
+        check_table(ctx, &helpers, m, user, group, &users, out);
     }
 }
 
 /// Relations a policy reads: in its sub-selects and in the bodies of the
 /// functions it calls (one level: helpers are where membership look-ups live).
-fn policy_reads(ctx: &Ctx, p: &Policy) -> HashSet<Oid> {
+fn policy_reads(helpers: &HelperReads, p: &Policy) -> HashSet<Oid> {
     let mut out = HashSet::new();
     for tree in [&p.qual_tree, &p.with_check_tree] {
         let Some(root) = tree.as_ref().and_then(Value::as_node) else {
@@ -91,11 +126,7 @@ fn policy_reads(ctx: &Ctx, p: &Policy) -> HashSet<Oid> {
         };
         out.extend(subquery_relations(root));
         for site in call_sites(root) {
-            if let Some(f) = ctx.functions.get(&site.func) {
-                if f.schema != "pg_catalog" {
-                    out.extend(function_refs(ctx, f).reads.iter().map(|r| r.rel));
-                }
-            }
+            out.extend(helpers.of(site.func));
         }
     }
     out
@@ -119,26 +150,21 @@ fn check_of(p: &Policy) -> Option<&Node> {
 /// membership, an invitation for that tenant) or an invitations table, in a
 /// sub-select or in a helper's body? A helper that only reads who the caller
 /// is (a sessions or users table) authorizes nothing.
-fn looks_up(ctx: &Ctx, root: &Node, group: &str) -> bool {
+fn looks_up(ctx: &Ctx, helpers: &HelperReads, root: &Node, group: &str) -> bool {
     let authorizes = |rel: Oid| {
         ctx.tables.get(&rel).is_some_and(|t| {
             t.name.contains("invitation") || t.columns.iter().any(|c| c.name == group)
         })
     };
     subquery_relations(root).into_iter().any(authorizes)
-        || call_sites(root).iter().any(|site| {
-            ctx.functions.get(&site.func).is_some_and(|f| {
-                f.schema != "pg_catalog"
-                    && function_refs(ctx, f)
-                        .reads
-                        .iter()
-                        .any(|r| authorizes(r.rel))
-            })
-        })
+        || call_sites(root)
+            .iter()
+            .any(|site| helpers.of(site.func).into_iter().any(authorizes))
 }
 
 fn check_table(
     ctx: &Ctx,
+    helpers: &HelperReads,
     m: &Table,
     user: &Column,
     group: &Column,
@@ -167,7 +193,7 @@ fn check_table(
             && matches!(r.cmd.as_str(), "a" | "*")
             && inserters.iter().any(|&i| ctx.policy_applies(r, i))
             && check_of(r).is_some_and(|e| {
-                own_columns(e).contains(&group_num) || looks_up(ctx, e, &group.name)
+                own_columns(e).contains(&group_num) || looks_up(ctx, helpers, e, &group.name)
             })
     });
     if closed {
@@ -188,7 +214,7 @@ fn check_table(
         let Some(check) = check_of(p) else {
             continue;
         };
-        if own_columns(check).contains(&group_num) || looks_up(ctx, check, &group.name) {
+        if own_columns(check).contains(&group_num) || looks_up(ctx, helpers, check, &group.name) {
             continue;
         }
         let text = p

@@ -330,15 +330,7 @@ fn always_true(ctx: &Ctx, t: &Table, out: &mut Vec<Finding>) {
             parts.push("WITH CHECK is always true: any row can be written".to_owned());
         }
         let cmd = command_name(&p.cmd);
-        let using = ctx
-            .tenant_key_column(t)
-            .map(|c| {
-                format!(
-                    "{} = (SELECT identity.get_current_org_id())",
-                    quote_ident(c)
-                )
-            })
-            .unwrap_or_else(|| "<a condition on the row and the caller>".into());
+        let using = ctx.tenant_condition(t);
         let mut remediation = format!(
             "ALTER POLICY {} ON {table} USING ({using})",
             quote_ident(&p.name)

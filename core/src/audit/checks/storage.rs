@@ -46,10 +46,9 @@ pub fn run(ctx: &Ctx, out: &mut Vec<Finding>) {
     let anon = ctx.snap.role_by_name("anon").map(|r| r.oid);
     for p in ctx.policies(t.oid).iter().filter(|p| p.permissive) {
         let targets: Vec<String> = ctx
-            .client_roles
-            .iter()
-            .filter(|&&r| !ctx.exempt(r, t) && ctx.policy_applies(p, r))
-            .map(|&r| ctx.role_name(r))
+            .policy_clients(p, t)
+            .into_iter()
+            .map(|r| ctx.role_name(r))
             .collect();
         if targets.is_empty() {
             continue;
