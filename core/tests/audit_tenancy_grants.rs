@@ -164,7 +164,10 @@ fn tenant_policy_missing_filter() {
     // settings_read_all / settings_no_write (constant), tags_not_archived
     // (restrictive), reports_auditor (not a client role), sessions_visible
     // (whole row to a function), scratch_mine (authenticated owns the table),
-    // faq_published (no tenant column).
+    // faq_published (no tenant column), memberships_leave and
+    // invitations_mine (a user's own rows in tables linking users to
+    // tenants), boards_member and boards_bypass (tenant_column_capture and
+    // settable_bypass_setting explain them).
     assert_eq!(
         got,
         [
@@ -177,6 +180,22 @@ fn tenant_policy_missing_filter() {
     );
     let notes = find(&f, "tenant_policy_missing_filter", "notes");
     assert!(notes.detail.contains("applies to authenticated"));
+    assert!(
+        notes
+            .detail
+            .contains("pins author_id to the caller but not the tenant"),
+        "{}",
+        notes.detail
+    );
+    let codes_on = |policy: &str| -> Vec<&str> {
+        f.iter()
+            .filter(|x| x.policy_name.as_deref() == Some(policy))
+            .map(|x| x.code)
+            .collect()
+    };
+    assert_eq!(codes_on("boards_member"), ["tenant_column_capture"]);
+    assert!(codes_on("boards_bypass").contains(&"settable_bypass_setting"));
+    assert!(!codes_on("boards_bypass").contains(&"tenant_policy_missing_filter"));
     assert!(notes
         .detail
         .contains("USING ((author_id = ( SELECT auth.uid() AS uid)))"));

@@ -167,8 +167,10 @@ LANGUAGE sql STABLE AS $$
   SELECT u.tenant_id FROM public.users u WHERE u.id = auth.uid()
 $$;
 
+-- (No TO, but anon holds no privilege on public.users here: this schema's
+-- default privileges leave anon out, so the policy reaches authenticated
+-- only and public_role_policy stays quiet.)
 -- EXPECT: function_recursion public.users users_same_tenant
--- EXPECT: public_role_policy public.users users_same_tenant
 -- EXPECT: inconsistent_tenant_policies public.users
 CREATE POLICY users_same_tenant ON public.users
   FOR SELECT USING (tenant_id = public.get_user_tenant_id());
@@ -352,8 +354,10 @@ CREATE TABLE public.appointments (
 CREATE INDEX appointments_org_id_starts_at_idx ON public.appointments (org_id, starts_at);
 ALTER TABLE public.appointments ENABLE ROW LEVEL SECURITY;
 
--- The right condition, for the wrong roles: TO public includes anon.
--- EXPECT: public_role_policy public.appointments appointments_org_access
+-- The right condition, TO public: it would apply to anon too, but anon holds
+-- no privilege on the table (see the default privileges above), so only
+-- authenticated reaches it: not a public_role_policy finding (compare
+-- appointment_bookings below, which anon may INSERT into).
 -- EXPECT: inconsistent_tenant_policies public.appointments
 CREATE POLICY appointments_org_access ON public.appointments
   FOR ALL TO public
@@ -628,7 +632,6 @@ ALTER TABLE public.appointment_bookings ENABLE ROW LEVEL SECURITY;
 -- crm.email_campaigns): it is the reference claim_key_drift compares the
 -- others with (user_metadata.organization_id, app_metadata.tenant_id,
 -- app_metadata.org_id, top-level org_id).
--- EXPECT: public_role_policy public.sms_confirmation_logs sms_confirmation_logs_org_isolation
 -- EXPECT: raw_claim_access public.sms_confirmation_logs sms_confirmation_logs_org_isolation
 -- EXPECT: per_row_claim_call public.sms_confirmation_logs sms_confirmation_logs_org_isolation
 -- EXPECT: inconsistent_tenant_policies public.sms_confirmation_logs

@@ -109,8 +109,7 @@ const BOOLEQ: i64 = 60;
 const BOOLNE: i64 = 84;
 const BPCHAREQ: i64 = 1048;
 const BPCHARNE: i64 = 1053;
-/// Equality of text, name, bpchar, uuid, int2/4/8, oid, bool.
-const EQUALITY: [i64; 9] = [TEXTEQ, NAMEEQ, BPCHAREQ, 2956, 63, 65, 467, 184, BOOLEQ];
+use super::expr::EQUALITY;
 const CURRENT_SETTING_1: i64 = 2077;
 const CURRENT_SETTING_2: i64 = 3294;
 

@@ -93,6 +93,62 @@ pub fn called_function(n: &Node) -> Option<Oid> {
     u32::try_from(oid).ok()
 }
 
+/// Equality functions (operator `=`) of text, name, bpchar, uuid, int2/4/8,
+/// oid, bool: built-in OIDs, stable across versions.
+pub const EQUALITY: [i64; 9] = [67, 62, 1048, 2956, 63, 65, 467, 184, 60];
+
+/// Own columns an expression pins to the caller: AND-ed `col = e` at the top
+/// where `e` reads no column of the row, is not a constant, and comes from the
+/// session (a function such as `auth.uid()`, a setting, `current_user`, a
+/// sub-select). `created_by = auth.uid()` pins `created_by`: the row is the
+/// caller's own, whatever tenant it is in.
+pub fn caller_pinned_columns(root: &Node) -> Vec<i64> {
+    fn from_session(e: &Node) -> bool {
+        if !own_columns(e).is_empty() {
+            return false;
+        }
+        let mut found = false;
+        e.walk(&mut |n| {
+            found |= match n.tag.as_str() {
+                "FUNCEXPR" => !matches!(n.int("funcformat"), Some(1 | 2)),
+                "SQLVALUEFUNCTION" | "SUBLINK" | "PARAM" => true,
+                _ => false,
+            };
+        });
+        found
+    }
+    let mut out = Vec::new();
+    let mut stack = vec![root];
+    while let Some(n) = stack.pop() {
+        if n.tag == "BOOLEXPR" && n.get("boolop").and_then(Value::as_str) == Some("and") {
+            stack.extend(n.children("args"));
+            continue;
+        }
+        if n.tag != "OPEXPR" || !n.int("opfuncid").is_some_and(|f| EQUALITY.contains(&f)) {
+            continue;
+        }
+        let args = n.children("args");
+        if args.len() != 2 {
+            continue;
+        }
+        for (a, b) in [(args[0], args[1]), (args[1], args[0])] {
+            let a = strip_casts(a);
+            if a.tag == "VAR"
+                && a.int("varno") == Some(1)
+                && a.int("varlevelsup") == Some(0)
+                && from_session(b)
+            {
+                if let Some(col) = a.int("varattno") {
+                    if !out.contains(&col) {
+                        out.push(col);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Where a node sits relative to the policy's row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Place {
@@ -335,6 +391,38 @@ mod tests {
 
     fn tree(text: &str) -> Node {
         parse(text).unwrap().as_node().unwrap().clone()
+    }
+
+    #[test]
+    fn caller_pinned_columns_are_and_ed_equalities_with_the_session() {
+        let uid = "{FUNCEXPR :funcid 16389 :funcformat 0 :args <>}";
+        let var = |n: i64| format!("{{VAR :varno 1 :varattno {n} :varlevelsup 0}}");
+        let eq = |a: &str, b: &str| format!("{{OPEXPR :opfuncid 2956 :args ({a} {b})}}");
+        // created_by = auth.uid() AND a = b: only created_by is pinned
+        let and = format!(
+            "{{BOOLEXPR :boolop and :args ({} {})}}",
+            eq(&var(3), uid),
+            eq(&var(2), &var(4))
+        );
+        assert_eq!(caller_pinned_columns(&tree(&and)), vec![3]);
+        // either side
+        assert_eq!(caller_pinned_columns(&tree(&eq(uid, &var(5)))), vec![5]);
+        // OR: one branch pins nothing for the whole expression
+        let or = format!(
+            "{{BOOLEXPR :boolop or :args ({} {})}}",
+            eq(&var(3), uid),
+            eq(&var(2), &var(4))
+        );
+        assert!(caller_pinned_columns(&tree(&or)).is_empty());
+        // a constant is not the caller; neither is another column of the row
+        let konst = "{CONST :consttype 2950 :constisnull false :constvalue 16 [ 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 ]}";
+        assert!(caller_pinned_columns(&tree(&eq(&var(3), konst))).is_empty());
+        // a function of the row is not the session
+        let of_row = format!(
+            "{{FUNCEXPR :funcid 16390 :funcformat 0 :args ({})}}",
+            var(2)
+        );
+        assert!(caller_pinned_columns(&tree(&eq(&var(3), &of_row))).is_empty());
     }
 
     const TRUE: &str = "{CONST :consttype 16 :consttypmod -1 :constcollid 0 :constlen 1 :constbyval true :constisnull false :location 78 :constvalue 1 [ 1 0 0 0 0 0 0 0 ]}";

@@ -58,6 +58,9 @@ pub struct Ctx<'a> {
     pub schemas: HashSet<String>,
     /// Client roles that exist, as OIDs (PUBLIC not included).
     pub client_roles: Vec<Oid>,
+    /// Tables other tables' policies read, worked out once
+    /// (`checks::membership::relied_on`).
+    pub relied_on: std::cell::OnceCell<std::collections::BTreeMap<Oid, Vec<String>>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -97,6 +100,7 @@ impl<'a> Ctx<'a> {
             policies_by_table,
             schemas,
             client_roles,
+            relied_on: std::cell::OnceCell::new(),
         }
     }
 
@@ -198,6 +202,24 @@ impl<'a> Ctx<'a> {
             .map(|r| (r, self.acl_privileges(&table.acl, r)))
             .filter(|(_, p)| !p.is_empty())
             .collect()
+    }
+
+    /// Can `role` run a statement of policy command `cmd` (`r`, `a`, `w`, `d`;
+    /// `*`: any of them) on `table`: USAGE on its schema and the privilege?
+    /// Without it the statement fails with 42501 before any policy is read.
+    pub fn can_run(&self, table: &Table, role: Oid, cmd: &str) -> bool {
+        if !self.schema_usage(&table.schema, role) {
+            return false;
+        }
+        let held = self.acl_privileges(&table.acl, role);
+        let needed: &[&str] = match cmd {
+            "r" => &["SELECT"],
+            "a" => &["INSERT"],
+            "w" => &["UPDATE"],
+            "d" => &["DELETE"],
+            _ => &["SELECT", "INSERT", "UPDATE", "DELETE"],
+        };
+        needed.iter().any(|p| held.contains(*p))
     }
 
     /// Configured client roles a policy on `table` applies to and that are

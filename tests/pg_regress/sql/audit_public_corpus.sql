@@ -9,10 +9,13 @@
 -- route_stops policy that falls back to one fixed tenant when the setting is
 -- unset (open to that tenant's rows only: not "true for every row") and the
 -- clinic helper that only a reporting role (not a client role) cannot execute.
--- The part-one checks are noisy on these schemas (public_role_policy on
--- policies without TO in apps without anon, multiple_permissive_policies,
--- per_row_claim_call on uncorrelated IN (SELECT … FROM f())): the next
--- precision work.
+-- Precision on these schemas (before the pass that made exposure follow real
+-- grants): public_role_policy 69 -> 0 (policies without TO in apps whose
+-- anonymous role cannot reach the table), multiple_permissive_policies 37
+-- warn -> 13 info (roles that cannot run the command dropped; a performance
+-- hint, not a defect), tenant_policy_missing_filter 17 -> 3 (a user's own
+-- rows in membership and invitation tables; policies a more specific finding
+-- explains), per_row_claim_call 26 -> 22 (uncorrelated sub-queries).
 \getenv abs_srcdir PG_ABS_SRCDIR
 \set runner :abs_srcdir /run_corpus_file.psql
 \set corpus crm

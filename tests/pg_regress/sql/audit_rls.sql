@@ -25,6 +25,13 @@ GRANT USAGE ON SCHEMA fx TO anon, authenticated;
 CREATE TABLE fx.invoices (id bigint, org_id uuid NOT NULL);
 GRANT SELECT ON fx.invoices TO authenticated;
 CREATE TABLE fx.internal_jobs (id bigint, payload text);
+-- Shared, tenant-less data: read-only for clients, not reported (reference
+-- data isolates nothing); writable by clients, reported (one tenant's user
+-- changes what every tenant sees).
+CREATE TABLE fx.currencies (code char(3) PRIMARY KEY, name text);
+GRANT SELECT ON fx.currencies TO anon, authenticated;
+CREATE TABLE fx.exchange_rates (code char(3), rate numeric);
+GRANT SELECT, INSERT, UPDATE ON fx.exchange_rates TO authenticated;
 
 -- policy_exists_rls_disabled: a policy, RLS never enabled.
 CREATE TABLE fx.dormant (id bigint, org_id uuid NOT NULL);
@@ -46,25 +53,51 @@ CREATE TABLE fx.notes (id bigint, org_id uuid NOT NULL);
 ALTER TABLE fx.notes ENABLE ROW LEVEL SECURITY;
 CREATE POLICY notes_insert_anything ON fx.notes FOR INSERT TO authenticated WITH CHECK (true OR org_id IS NULL);
 
--- public_role_policy: no TO on a tenant table. Near miss: TO authenticated.
+-- public_role_policy: no TO on a tenant table anon can read (Supabase's
+-- default privileges grant it), and on one where PUBLIC holds INSERT.
+-- Near misses: TO authenticated; no TO where only authenticated can reach
+-- the table (the policy is authenticated's); no TO for a command anon may
+-- not run (anon reads only).
 CREATE TABLE fx.appointments (id bigint, org_id uuid NOT NULL);
 ALTER TABLE fx.appointments ENABLE ROW LEVEL SECURITY;
 CREATE POLICY appointments_public ON fx.appointments USING (org_id = identity.get_current_org_id());
+GRANT SELECT ON fx.appointments TO anon, authenticated;
+CREATE TABLE fx.signups (id bigint, org_id uuid NOT NULL);
+ALTER TABLE fx.signups ENABLE ROW LEVEL SECURITY;
+CREATE POLICY signups_insert ON fx.signups FOR INSERT WITH CHECK (org_id = identity.get_current_org_id());
+GRANT INSERT ON fx.signups TO PUBLIC;
 CREATE TABLE fx.patients (id bigint, org_id uuid NOT NULL);
 ALTER TABLE fx.patients ENABLE ROW LEVEL SECURITY;
 CREATE POLICY patients_tenant ON fx.patients FOR ALL TO authenticated
   USING (org_id = (SELECT identity.get_current_org_id())) WITH CHECK (org_id = (SELECT identity.get_current_org_id()));
+GRANT SELECT ON fx.patients TO anon, authenticated;
+CREATE TABLE fx.rooms (id bigint, org_id uuid NOT NULL);
+ALTER TABLE fx.rooms ENABLE ROW LEVEL SECURITY;
+CREATE POLICY rooms_tenant ON fx.rooms USING (org_id = identity.get_current_org_id());
+GRANT SELECT, INSERT, UPDATE, DELETE ON fx.rooms TO authenticated;
+CREATE TABLE fx.visits (id bigint, org_id uuid NOT NULL);
+ALTER TABLE fx.visits ENABLE ROW LEVEL SECURITY;
+CREATE POLICY visits_update ON fx.visits FOR UPDATE USING (org_id = identity.get_current_org_id());
+GRANT SELECT ON fx.visits TO anon;
+GRANT SELECT, UPDATE ON fx.visits TO authenticated;
 
 -- multiple_permissive_policies: two permissive SELECT policies for authenticated.
--- Near miss: the second one restrictive.
+-- Near misses: the second one restrictive; two permissive policies on a
+-- table authenticated may not read (never evaluated for it).
 CREATE TABLE fx.docs (id bigint, org_id uuid NOT NULL, owner_id uuid);
 ALTER TABLE fx.docs ENABLE ROW LEVEL SECURITY;
 CREATE POLICY docs_read_own ON fx.docs FOR SELECT TO authenticated USING (owner_id = identity.get_current_user_id());
 CREATE POLICY docs_read_org ON fx.docs FOR SELECT TO authenticated USING (org_id = identity.get_current_org_id());
+GRANT SELECT ON fx.docs TO authenticated;
 CREATE TABLE fx.files (id bigint, org_id uuid NOT NULL, owner_id uuid);
 ALTER TABLE fx.files ENABLE ROW LEVEL SECURITY;
 CREATE POLICY files_read_org ON fx.files FOR SELECT TO authenticated USING (org_id = identity.get_current_org_id());
 CREATE POLICY files_only_own ON fx.files AS RESTRICTIVE FOR SELECT TO authenticated USING (owner_id = identity.get_current_user_id());
+GRANT SELECT ON fx.files TO authenticated;
+CREATE TABLE fx.drafts (id bigint, org_id uuid NOT NULL, owner_id uuid);
+ALTER TABLE fx.drafts ENABLE ROW LEVEL SECURITY;
+CREATE POLICY drafts_read_own ON fx.drafts FOR SELECT TO authenticated USING (owner_id = identity.get_current_user_id());
+CREATE POLICY drafts_read_org ON fx.drafts FOR SELECT TO authenticated USING (org_id = identity.get_current_org_id());
 
 -- force_rls_missing: owned by a login role the app may connect as. Near miss: the same with FORCE.
 CREATE TABLE fx.orders (id bigint, org_id uuid NOT NULL);
@@ -85,6 +118,7 @@ WHERE code IN ('rls_disabled', 'policy_exists_rls_disabled', 'rls_enabled_no_pol
 SELECT detail, remediation FROM findings WHERE code = 'always_true_policy' AND policy_name = 'organizations_all_access';
 SELECT detail, remediation FROM findings WHERE code = 'rls_disabled';
 SELECT detail FROM findings WHERE code = 'multiple_permissive_policies';
+SELECT detail, remediation FROM findings WHERE code = 'public_role_policy';
 
 -- the always-true policy really leaks, as a role subject to RLS
 INSERT INTO fx.organizations VALUES ('11111111-1111-4111-8111-111111111111', 'A'), ('22222222-2222-4222-8222-222222222222', 'B');

@@ -53,7 +53,7 @@ ALTER TABLE hx.secrets ENABLE ROW LEVEL SECURITY;
 CREATE POLICY secrets_tenant ON hx.secrets FOR SELECT TO authenticated USING (org_id = (SELECT identity.get_current_org_id()));
 CREATE MATERIALIZED VIEW hx.secrets_mv AS SELECT org_id, token FROM hx.secrets;
 GRANT SELECT ON hx.secrets_mv TO authenticated;
-CREATE TABLE hx.notes (id bigint, body text);
+CREATE TABLE hx.notes (id bigint, org_id uuid, body text);
 GRANT SELECT (id, body) ON hx.notes TO anon;              -- column grant only, RLS off
 SELECT code, table_name, detail FROM tenant_guard.audit(ARRAY['hx'])
 WHERE code IN ('rls_disabled', 'view_bypasses_rls') ORDER BY code, table_name;

@@ -73,25 +73,59 @@ impl<'c, 'a> HelperReads<'c, 'a> {
     }
 }
 
-pub fn run(ctx: &Ctx, out: &mut Vec<Finding>) {
-    let helpers = HelperReads::new(ctx);
-    // Membership tables: read by other tables' policies (sub-selects, or the
-    // bodies of the helpers they call), with the tables that rely on them.
-    let mut relied_on: BTreeMap<Oid, Vec<String>> = BTreeMap::new();
-    for t in ctx.audited_tables() {
-        for p in ctx.policies(t.oid) {
-            for rel in policy_reads(&helpers, p) {
-                if rel != t.oid {
-                    let entry = relied_on.entry(rel).or_default();
-                    let name = qualified(&t.schema, &t.name);
-                    if !entry.contains(&name) {
-                        entry.push(name);
+/// Tables other tables' policies read (in sub-selects, or in the bodies of
+/// the helpers they call), each with the tables that rely on it; worked out
+/// once per audit.
+pub fn relied_on<'c>(ctx: &'c Ctx) -> &'c BTreeMap<Oid, Vec<String>> {
+    ctx.relied_on.get_or_init(|| {
+        let helpers = HelperReads::new(ctx);
+        let mut relied_on: BTreeMap<Oid, Vec<String>> = BTreeMap::new();
+        for t in ctx.audited_tables() {
+            for p in ctx.policies(t.oid) {
+                for rel in policy_reads(&helpers, p) {
+                    if rel != t.oid {
+                        let entry = relied_on.entry(rel).or_default();
+                        let name = qualified(&t.schema, &t.name);
+                        if !entry.contains(&name) {
+                            entry.push(name);
+                        }
                     }
                 }
             }
         }
-    }
-    for (rel, users) in relied_on {
+        relied_on
+    })
+}
+
+/// Tables that link users to tenants: membership tables (relied on by other
+/// tables' policies, with a user column) and invitation tables. A user's
+/// own rows there (his memberships, invitations addressed to him) span
+/// tenants by design.
+pub fn link_tables(ctx: &Ctx) -> HashSet<Oid> {
+    let mut out: HashSet<Oid> = relied_on(ctx)
+        .keys()
+        .filter(|rel| {
+            ctx.tables.get(rel).is_some_and(|m| {
+                m.columns
+                    .iter()
+                    .any(|c| USER_COLUMNS.contains(&c.name.as_str()))
+            })
+        })
+        .copied()
+        .collect();
+    out.extend(
+        ctx.snap
+            .tables
+            .iter()
+            .filter(|t| t.name.contains("invitation") || t.name.contains("invite"))
+            .map(|t| t.oid),
+    );
+    out
+}
+
+pub fn run(ctx: &Ctx, out: &mut Vec<Finding>) {
+    let helpers = HelperReads::new(ctx);
+    for (&rel, users) in relied_on(ctx) {
         let Some(m) = ctx.tables.get(&rel).copied() else {
             continue;
         };
@@ -112,7 +146,7 @@ pub fn run(ctx: &Ctx, out: &mut Vec<Finding>) {
         }) else {
             continue;
         };
-        check_table(ctx, &helpers, m, user, group, &users, out);
+        check_table(ctx, &helpers, m, user, group, users, out);
     }
 }
 

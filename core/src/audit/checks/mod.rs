@@ -3,6 +3,7 @@
 
 use super::finding::{Check, Finding};
 use super::model::Ctx;
+use std::collections::HashSet;
 
 pub mod access;
 pub mod capture;
@@ -47,10 +48,44 @@ pub fn all() -> Vec<&'static Check> {
         .collect()
 }
 
+/// A general finding that a more specific one on the same policy already
+/// explains, with a better fix: (general code, specific codes). A policy
+/// `USING (current_setting('app.bypass_rls') = 'on')` never references the
+/// tenant column, but settable_bypass_setting says why and how to fix it.
+const SUBSUMED: &[(&str, &[&str])] = &[(
+    "tenant_policy_missing_filter",
+    &[
+        "tenant_column_capture",
+        "settable_bypass_setting",
+        "fail_open_predicate",
+        "membership_self_grant",
+    ],
+)];
+
 pub fn run_all(ctx: &Ctx) -> Vec<Finding> {
     let mut out = Vec::new();
     for (_, run) in FAMILIES {
         run(ctx, &mut out);
     }
+    drop_subsumed(&mut out);
     out
+}
+
+fn drop_subsumed(out: &mut Vec<Finding>) {
+    type Key = (Option<String>, Option<String>, Option<String>);
+    let key = |f: &Finding| -> Key {
+        (
+            f.schema_name.clone(),
+            f.table_name.clone(),
+            f.policy_name.clone(),
+        )
+    };
+    for (general, specific) in SUBSUMED {
+        let explained: HashSet<Key> = out
+            .iter()
+            .filter(|f| specific.contains(&f.code) && f.policy_name.is_some())
+            .map(key)
+            .collect();
+        out.retain(|f| f.code != *general || !explained.contains(&key(f)));
+    }
 }

@@ -4,9 +4,9 @@
 
 use crate::audit::expr::const_bool;
 use crate::audit::finding::{Category, Check, Finding, Level};
-use crate::audit::model::{command_name, qualified, quote_ident, Ctx};
+use crate::audit::model::{command_name, qualified, quote_ident, Ctx, WRITE_PRIVILEGES};
 use crate::audit::node::Node;
-use crate::audit::snapshot::{Policy, Table, PUBLIC};
+use crate::audit::snapshot::{Oid, Policy, Table, PUBLIC};
 
 pub static RLS_DISABLED: Check = Check {
     code: "rls_disabled",
@@ -45,7 +45,7 @@ pub static PUBLIC_ROLE_POLICY: Check = Check {
 };
 pub static MULTIPLE_PERMISSIVE_POLICIES: Check = Check {
     code: "multiple_permissive_policies",
-    level: Level::Warn,
+    level: Level::Info,
     category: Category::Performance,
     title: "Several permissive policies for the same role and command",
     why: "PostgreSQL evaluates every applicable permissive policy and ORs them: each is paid on every row, and any one of them can widen access.",
@@ -170,7 +170,19 @@ fn rls_off(ctx: &Ctx, t: &Table, out: &mut Vec<Finding>) {
     }
     let reach = privilege_list(ctx, t);
     let tenant = ctx.tenant_column(t);
-    if reach.is_empty() && tenant.is_none() {
+    // A table without tenant column is shared by every tenant: read-only for
+    // clients (reference data: plans, currencies) it isolates nothing; if
+    // clients can change it, one tenant's user changes what all of them see.
+    let client_writes = ctx.client_privileges(t).iter().any(|(_, p)| {
+        p.iter()
+            .any(|x| WRITE_PRIVILEGES.contains(&x.as_str()) || x == "TRUNCATE")
+    });
+    let parent = t.foreign_keys.iter().find_map(|fk| {
+        ctx.tables
+            .get(&fk.ref_table)
+            .filter(|p| ctx.tenant_column(p).is_some())
+    });
+    if tenant.is_none() && parent.is_none() && !client_writes {
         return;
     }
     let mut detail = format!("{table} has row-level security disabled");
@@ -180,8 +192,15 @@ fn rls_off(ctx: &Ctx, t: &Table, out: &mut Vec<Finding>) {
             reach.join("; ")
         ));
     }
-    if let Some(c) = tenant {
-        detail.push_str(&format!("; it has the tenant column {}", c.name));
+    match (tenant, parent) {
+        (Some(c), _) => detail.push_str(&format!("; it has the tenant column {}", c.name)),
+        (None, Some(p)) => detail.push_str(&format!(
+            "; it has no tenant column but its rows belong to tenant table {} through a foreign key",
+            qualified(&p.schema, &p.name)
+        )),
+        (None, None) => detail.push_str(
+            "; it has no tenant column, so its rows are shared by every tenant and any client's writes change them for all",
+        ),
     }
     detail.push('.');
     out.push(ctx.finding(
@@ -360,6 +379,12 @@ fn always_true(ctx: &Ctx, t: &Table, out: &mut Vec<Finding>) {
     }
 }
 
+/// A policy without TO matters where the anonymous role (`anon`, PostgREST's
+/// and Supabase's) can run its command on the table, or PUBLIC itself holds
+/// the privilege (every role, also ones created later): then it applies to
+/// callers it was not written for. Where only the app's own roles can reach
+/// the table, TO PUBLIC means those roles (graphile-style and plain
+/// PostgreSQL apps write policies without TO).
 fn public_role(ctx: &Ctx, t: &Table, out: &mut Vec<Finding>) {
     if ctx.tenant_column(t).is_none() {
         return;
@@ -370,15 +395,63 @@ fn public_role(ctx: &Ctx, t: &Table, out: &mut Vec<Finding>) {
         .iter()
         .filter(|p| p.roles.contains(&PUBLIC))
     {
+        let reached: Vec<Oid> = ctx
+            .clients()
+            .into_iter()
+            .filter(|&r| !ctx.exempt(r, t) && ctx.can_run(t, r, &p.cmd))
+            .collect();
+        let anonymous = |r: Oid| r == PUBLIC || ctx.role_name(r) == "anon";
+        if !reached.iter().any(|&r| anonymous(r)) {
+            continue;
+        }
+        let names: Vec<String> = reached
+            .iter()
+            .map(|&r| {
+                let mut held: Vec<String> = ctx
+                    .acl_privileges(&t.acl, r)
+                    .into_iter()
+                    .filter(|x| ["SELECT", "INSERT", "UPDATE", "DELETE"].contains(&x.as_str()))
+                    .collect();
+                held.sort();
+                format!("{} ({})", ctx.role_name(r), held.join(", "))
+            })
+            .collect();
+        let mut meant: Vec<String> = reached
+            .iter()
+            .filter(|&&r| r != PUBLIC)
+            .map(|&r| ctx.role_name(r))
+            .collect();
+        if meant.len() > 1 {
+            meant.retain(|n| n != "anon");
+        }
+        if meant.is_empty() {
+            meant.push("authenticated".into());
+        }
+        let mut remediation = format!(
+            "ALTER POLICY {} ON {table} TO {};",
+            quote_ident(&p.name),
+            meant
+                .iter()
+                .map(|n| quote_ident(n))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        if reached.contains(&PUBLIC) {
+            remediation.push_str(&format!(
+                "\n-- PUBLIC holds privileges on {table}: every role, including ones created later, can use it\nREVOKE ALL ON {table} FROM PUBLIC;"
+            ));
+        }
         out.push(ctx.finding(
             &PUBLIC_ROLE_POLICY,
             Some(t),
             Some(p),
             format!(
-                "Policy {} on tenant table {table} has no TO clause (TO PUBLIC): it applies to every role, anon included.",
-                p.name
+                "Policy {} FOR {} on tenant table {table} has no TO clause (TO PUBLIC): it applies to every role, and the anonymous role reaches the table: {}.",
+                p.name,
+                command_name(&p.cmd),
+                names.join("; "),
             ),
-            format!("ALTER POLICY {} ON {table} TO authenticated;", quote_ident(&p.name)),
+            remediation,
         ));
     }
 }
@@ -397,6 +470,10 @@ fn multiple_permissive(ctx: &Ctx, t: &Table, out: &mut Vec<Finding>) {
             ("w", "UPDATE"),
             ("d", "DELETE"),
         ] {
+            // A role that cannot run the command never has the policies evaluated.
+            if !ctx.can_run(t, role, cmd) {
+                continue;
+            }
             let mut names: Vec<&str> = policies
                 .iter()
                 .filter(|p| p.permissive && (p.cmd == cmd || p.cmd == "*"))

@@ -3,7 +3,9 @@
 //! tenant tables look alike (policy shape, column name, timestamp types)?
 
 use super::rls::constant_truth;
-use crate::audit::expr::{call_sites, const_text, own_columns, subquery_relations};
+use crate::audit::expr::{
+    call_sites, caller_pinned_columns, const_text, own_columns, subquery_relations,
+};
 use crate::audit::finding::{Category, Check, Finding, Level};
 use crate::audit::model::{command_name, qualified, quote_ident, Ctx};
 use crate::audit::node::Node;
@@ -76,10 +78,11 @@ pub fn run(ctx: &Ctx, out: &mut Vec<Finding>) {
         .filter(|t| matches!(t.kind.as_str(), "r" | "p"))
         .filter_map(|t| ctx.tenant_column(t).map(|c| (t, c)))
         .collect();
+    let links = super::membership::link_tables(ctx);
     for &(t, c) in &tenant_tables {
         nullable(ctx, t, c, out);
         unindexed(ctx, t, c, out);
-        missing_filter(ctx, t, c, out);
+        missing_filter(ctx, t, c, links.contains(&t.oid), out);
     }
     inconsistent_policies(ctx, &tenant_tables, out);
     name_drift(ctx, &tenant_tables, out);
@@ -191,7 +194,18 @@ fn unfiltered(ctx: &Ctx, t: &Table, col: &str, p: &Policy) -> (bool, bool) {
     }
 }
 
-fn missing_filter(ctx: &Ctx, t: &Table, c: &Column, out: &mut Vec<Finding>) {
+/// Own columns (other than the tenant column) an expression pins to the
+/// caller, by name: `created_by = auth.uid()` gives `["created_by"]`.
+fn pinned_names(ctx: &Ctx, t: &Table, tree: Option<&crate::audit::node::Value>) -> Vec<String> {
+    tree.and_then(|v| v.as_node())
+        .map(caller_pinned_columns)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|n| ctx.column_name(t.oid, n).map(quote_ident))
+        .collect()
+}
+
+fn missing_filter(ctx: &Ctx, t: &Table, c: &Column, link_table: bool, out: &mut Vec<Finding>) {
     let table = qualified(&t.schema, &t.name);
     let col = quote_ident(&c.name);
     for p in ctx.policies(t.oid).iter().filter(|p| p.permissive) {
@@ -204,10 +218,19 @@ fn missing_filter(ctx: &Ctx, t: &Table, c: &Column, out: &mut Vec<Finding>) {
         if roles.is_empty() {
             continue;
         }
-        let (using_bad, check_bad) = unfiltered(ctx, t, &c.name, p);
+        let (mut using_bad, check_bad) = unfiltered(ctx, t, &c.name, p);
+        // The caller's own rows (`user_id = auth.uid()`): not every tenant's
+        // rows, but his rows in every tenant, also those he has left. On a
+        // table linking users to tenants (his memberships, invitations
+        // addressed to him) that is the design.
+        let using_pinned = pinned_names(ctx, t, p.qual_tree.as_ref());
+        if using_bad && link_table && !using_pinned.is_empty() {
+            using_bad = false;
+        }
         if !using_bad && !check_bad {
             continue;
         }
+        let check_pinned = pinned_names(ctx, t, p.with_check_tree.as_ref());
         let cond = tenant_condition(&c.name);
         let qual = p.qual_sql.as_deref().unwrap_or("<current USING>");
         let check = p
@@ -215,10 +238,20 @@ fn missing_filter(ctx: &Ctx, t: &Table, c: &Column, out: &mut Vec<Finding>) {
             .as_deref()
             .unwrap_or("<current WITH CHECK>");
         let mut parts = Vec::new();
-        if using_bad {
+        if using_bad && !using_pinned.is_empty() {
+            parts.push(format!(
+                "USING ({qual}) pins {} to the caller but not the tenant: his own rows pass in every tenant, also in tenants he has left or was removed from",
+                using_pinned.join(", ")
+            ));
+        } else if using_bad {
             parts.push(format!("USING ({qual}) lets through rows of every tenant"));
         }
-        if check_bad {
+        if check_bad && !check_pinned.is_empty() {
+            parts.push(format!(
+                "WITH CHECK ({check}) pins {} to the caller but not the tenant: he can write his rows into any tenant",
+                check_pinned.join(", ")
+            ));
+        } else if check_bad {
             parts.push(format!("WITH CHECK ({check}) accepts rows for any tenant"));
         }
         let mut detail = format!(
