@@ -83,11 +83,31 @@ fn fail_open_fixture() {
         ("settable_bypass_setting", "ledgers", "ledgers_tenant"),
         // the flag read inside a LANGUAGE sql helper
         ("settable_bypass_setting", "trips", "trips_tenant"),
+        // falls back to one real tenant without a setting
+        ("fail_open_predicate", "routes", "routes_tenant"),
     ]
     .iter()
     .map(|(c, t, p)| (c.to_string(), t.to_string(), p.to_string()))
     .collect();
     assert_eq!(rows(&f), expected);
+    let routes = f
+        .iter()
+        .find(|x| x.policy_name.as_deref() == Some("routes_tenant"))
+        .unwrap();
+    assert!(
+        routes.detail.contains(
+            "falls back to the fixed tenant '11111111-1111-4111-8111-111111111111' when the caller's tenant setting is missing (NULL) or empty ('')"
+        ),
+        "{}",
+        routes.detail
+    );
+    assert!(
+        routes.remediation.ends_with(
+            "ALTER POLICY routes_tenant ON public.routes USING (org_id = (SELECT identity.get_current_org_id()));"
+        ),
+        "{}",
+        routes.remediation
+    );
     let guard = f
         .iter()
         .find(|x| x.object.as_deref() == Some("public.visible_documents()"))
@@ -324,6 +344,12 @@ fn access_fixture() {
             "documents_member",
         ),
         ("returning_needs_select", "feedback", ""),
+        // a role the app switches to, not a client role
+        (
+            "policy_helper_not_executable",
+            "prescriptions",
+            "prescriptions_clinical",
+        ),
     ]
     .iter()
     .map(|(c, t, p)| (c.to_string(), t.to_string(), p.to_string()))
@@ -340,6 +366,14 @@ fn access_fixture() {
     assert_eq!(
         tasks.remediation,
         "GRANT EXECUTE ON FUNCTION public.is_member(uuid) TO authenticated;"
+    );
+    let rx = find(&f, "policy_helper_not_executable", "prescriptions");
+    assert!(
+        rx.detail
+            .contains("reporter lacks EXECUTE on public.current_staff_role()")
+            && !rx.detail.contains("authenticated lacks"),
+        "{}",
+        rx.detail
     );
     let docs = find(&f, "policy_helper_not_executable", "documents");
     assert_eq!(

@@ -5,10 +5,11 @@
 -- confirming every one of them as a client role, neither superuser nor owner
 -- except where the defect is the owner's own (the NOTICEs below); the findings
 -- listed after each file are the audit's answer. Reviewed against the markers:
--- every DEFECT of the audit-part-two classes is found, except the fleet
--- route_stops policy that falls back to one fixed tenant when the setting is
--- unset (open to that tenant's rows only: not "true for every row") and the
--- clinic helper that only a reporting role (not a client role) cannot execute.
+-- every DEFECT of the audit-part-two classes is found (the last two misses,
+-- fleet route_stops falling back to one real tenant when the setting is
+-- unset and the clinic helper a SET ROLE reporting role cannot execute, are
+-- found since fail_open_predicate knows fixed-tenant fallbacks and
+-- policy_helper_not_executable checks every role granted on the table).
 -- Precision on these schemas (before the pass that made exposure follow real
 -- grants): public_role_policy 69 -> 0 (policies without TO in apps whose
 -- anonymous role cannot reach the table), multiple_permissive_policies 37

@@ -10,7 +10,7 @@ use crate::audit::expr::{call_sites, subquery_relations};
 use crate::audit::finding::{Category, Check, Finding, Level};
 use crate::audit::model::{qualified, quote_ident, Ctx};
 use crate::audit::node::Value;
-use crate::audit::snapshot::{Oid, Policy, Table};
+use crate::audit::snapshot::{Oid, Policy, Table, PUBLIC};
 
 pub static POLICY_HELPER_NOT_EXECUTABLE: Check = Check {
     code: "policy_helper_not_executable",
@@ -80,7 +80,20 @@ fn check_policy(ctx: &Ctx, t: &Table, p: &Policy, out: &mut Vec<Finding>) {
     let table = qualified(&t.schema, &t.name);
     let mut lines = Vec::new();
     let mut grants = Vec::new();
-    for role in ctx.policy_clients(p, t) {
+    // The client roles, and every other role granted privileges on the table
+    // (a reporting role the app switches to with SET ROLE): the policy fails
+    // for any role it applies to that is subject to it.
+    let mut roles = ctx.policy_clients(p, t);
+    for a in &t.acl {
+        if a.grantee != PUBLIC
+            && !roles.contains(&a.grantee)
+            && !ctx.exempt(a.grantee, t)
+            && ctx.policy_applies(p, a.grantee)
+        {
+            roles.push(a.grantee);
+        }
+    }
+    for role in roles {
         // A role that cannot reach the table at all fails earlier, elsewhere.
         if !ctx.schema_usage(&t.schema, role) || ctx.acl_privileges(&t.acl, role).is_empty() {
             continue;

@@ -8,6 +8,7 @@ use crate::audit::eval::{
     is_custom_setting, is_identity_setting, setting_reads, split_top_level_or, Evaluator, Identity,
     Scenario, A,
 };
+use crate::audit::expr::{own_columns, strip_casts, EQUALITY};
 use crate::audit::finding::{Category, Check, Finding, Level};
 use crate::audit::model::{command_name, qualified, qualified_signature, quote_ident, Ctx};
 use crate::audit::node::{Node, Value};
@@ -235,6 +236,25 @@ fn check_expression(
         // A fail-open expression is open whatever a setting holds.
         return;
     }
+    if let Some((compare, tenant, when)) = fixed_tenant_fallback(ctx, t, root) {
+        out.push(keyed(ctx.finding(
+            &FAIL_OPEN_PREDICATE,
+            Some(t),
+            Some(p),
+            format!(
+                "{clause} of permissive policy {} FOR {cmd} on {table} (applies to {}) falls back to the fixed tenant '{tenant}' {when}: the value compared with the tenant column {compare} no longer depends on the caller then ({text}). An anonymous request, or a backend connection without SET LOCAL, {} that tenant's rows.",
+                p.name,
+                targets.join(", "),
+                if clause == "USING" { "reads" } else { "writes" }
+            ),
+            format!(
+                "-- no identity must mean no rows: compare with the caller's tenant, NULL when unset\nALTER POLICY {} ON {table} {clause} ({});",
+                quote_ident(&p.name),
+                ctx.tenant_condition(t)
+            ),
+        ), clause));
+        return;
+    }
     for (name, compared) in settings_read(ctx, root) {
         // The claims documents are JSON (their keys are claims, not flags);
         // a scalar identity setting compared with a constant is a magic value.
@@ -282,6 +302,114 @@ fn check_expression(
             ),
         ), clause));
     }
+}
+
+/// A comparison of the tenant column with an expression that depends on the
+/// caller but yields a value of its own when the identity is missing or
+/// empty: `company_id = coalesce(nullif(current_setting('rls.tenant_id',
+/// true), ''), '<company A>')::uuid`. Not "true for every row", but every
+/// caller without a tenant gets that tenant's rows. Returns the tenant
+/// column, the fixed tenant and when it happens.
+fn fixed_tenant_fallback(
+    ctx: &Ctx,
+    t: &Table,
+    root: &Node,
+) -> Option<(String, String, &'static str)> {
+    let column = ctx.tenant_key_column(t)?;
+    let mut found = None;
+    let mut stack = vec![root];
+    while let Some(n) = stack.pop() {
+        if n.tag == "SUBLINK" {
+            continue; // the row's own tenant column is compared at the top
+        }
+        stack.extend(n.direct_children());
+        if n.tag != "OPEXPR" || !n.int("opfuncid").is_some_and(|f| EQUALITY.contains(&f)) {
+            continue;
+        }
+        let args = n.children("args");
+        if args.len() != 2 {
+            continue;
+        }
+        for (a, e) in [(args[0], args[1]), (args[1], args[0])] {
+            let a = strip_casts(a);
+            let is_tenant = a.tag == "VAR"
+                && a.int("varno") == Some(1)
+                && a.int("varlevelsup") == Some(0)
+                && a.int("varattno").and_then(|k| ctx.column_name(t.oid, k)) == Some(column);
+            if !is_tenant || strip_casts(e).tag == "CONST" || !own_columns(e).is_empty() {
+                continue;
+            }
+            let value = |i: Identity| Evaluator::new(ctx, &Scenario::identity(i)).eval(e);
+            // It must depend on the caller (unknown in general)...
+            if matches!(
+                value(Identity::Unknown),
+                A::Str(_) | A::NonNull | A::Bool(_)
+            ) {
+                continue;
+            }
+            // ...and still hold a value without an identity.
+            let fixed = |v: A| matches!(v, A::Str(_) | A::NonNull);
+            // A sentinel no tenant has ('00000000-…', '', '-1') closes; a
+            // real tenant's id opens that tenant.
+            let Some(tenant) = fallback_constants(e).into_iter().find(|c| !is_sentinel(c)) else {
+                continue;
+            };
+            let when = match (fixed(value(Identity::Null)), fixed(value(Identity::Empty))) {
+                (true, true) => "when the caller's tenant setting is missing (NULL) or empty ('')",
+                (true, false) => "when the caller's tenant setting is missing (NULL)",
+                (false, true) => "when the caller's tenant setting is empty ('')",
+                (false, false) => continue,
+            };
+            found = Some((quote_ident(column), tenant, when));
+        }
+    }
+    found
+}
+
+/// The constants of an expression other than the names of the settings it
+/// reads: uuid constants as text, text constants as they are.
+fn fallback_constants(e: &Node) -> Vec<String> {
+    let names: Vec<String> = setting_reads(e).into_iter().map(|(n, _)| n).collect();
+    let mut out = Vec::new();
+    e.walk(&mut |n| {
+        if n.tag != "CONST" || n.flag("constisnull") == Some(true) {
+            return;
+        }
+        let text = if n.int("consttype") == Some(2950) {
+            match n.get("constvalue") {
+                Some(Value::Bytes(b)) if b.len() >= 16 => {
+                    let h: String = b[..16].iter().map(|x| format!("{x:02x}")).collect();
+                    Some(format!(
+                        "{}-{}-{}-{}-{}",
+                        &h[..8],
+                        &h[8..12],
+                        &h[12..16],
+                        &h[16..20],
+                        &h[20..]
+                    ))
+                }
+                _ => None,
+            }
+        } else {
+            crate::audit::expr::const_text(n)
+        };
+        if let Some(t) = text {
+            if !names.iter().any(|x| x.eq_ignore_ascii_case(&t)) {
+                out.push(t);
+            }
+        }
+    });
+    out
+}
+
+/// Values that name no tenant: the nil and max uuids, '', '0', '-1'.
+fn is_sentinel(v: &str) -> bool {
+    let v = v.trim();
+    let digits: String = v.chars().filter(|c| *c != '-').collect();
+    v.is_empty()
+        || v == "-1"
+        || (!digits.is_empty() && digits.chars().all(|c| c == '0'))
+        || (digits.len() == 32 && digits.chars().all(|c| c == 'f' || c == 'F'))
 }
 
 fn expression_text(p: &Policy, clause: &str) -> String {
