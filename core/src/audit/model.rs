@@ -187,6 +187,13 @@ impl<'a> Ctx<'a> {
             .is_some_and(|s| self.acl_privileges(&s.acl, role).contains("USAGE"))
     }
 
+    /// A role whose SQL the end users write through the API (PostgREST's and
+    /// Supabase's `anon` and `authenticated`, and PUBLIC), as opposed to an
+    /// application backend's own role running the app's queries.
+    pub fn is_api_role(&self, role: Oid) -> bool {
+        role == PUBLIC || matches!(self.role_name(role).as_str(), "anon" | "authenticated")
+    }
+
     /// Client roles to evaluate: the configured ones that exist, then PUBLIC.
     pub fn clients(&self) -> Vec<Oid> {
         let mut v = self.client_roles.clone();

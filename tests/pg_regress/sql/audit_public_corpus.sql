@@ -16,7 +16,9 @@
 -- warn -> 13 info (roles that cannot run the command dropped; a performance
 -- hint, not a defect), tenant_policy_missing_filter 17 -> 3 (a user's own
 -- rows in membership and invitation tables; policies a more specific finding
--- explains), per_row_claim_call 26 -> 22 (uncorrelated sub-queries).
+-- explains), per_row_claim_call 26 -> 22 (uncorrelated sub-queries),
+-- rls_disabled 1 -> 0 (shared FX rates only the app's backend role writes),
+-- update_without_with_check 6 -> 4 (bypass policies, reported as such).
 \getenv abs_srcdir PG_ABS_SRCDIR
 \set runner :abs_srcdir /run_corpus_file.psql
 \set corpus crm

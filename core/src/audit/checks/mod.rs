@@ -52,15 +52,23 @@ pub fn all() -> Vec<&'static Check> {
 /// explains, with a better fix: (general code, specific codes). A policy
 /// `USING (current_setting('app.bypass_rls') = 'on')` never references the
 /// tenant column, but settable_bypass_setting says why and how to fix it.
-const SUBSUMED: &[(&str, &[&str])] = &[(
-    "tenant_policy_missing_filter",
-    &[
-        "tenant_column_capture",
-        "settable_bypass_setting",
-        "fail_open_predicate",
-        "membership_self_grant",
-    ],
-)];
+const SUBSUMED: &[(&str, &[&str])] = &[
+    (
+        "tenant_policy_missing_filter",
+        &[
+            "tenant_column_capture",
+            "settable_bypass_setting",
+            "fail_open_predicate",
+            "membership_self_grant",
+        ],
+    ),
+    // A policy open to everyone (without identity, or with a SET) lets the
+    // caller write any row anyway: moving rows is the lesser consequence.
+    (
+        "update_without_with_check",
+        &["settable_bypass_setting", "fail_open_predicate"],
+    ),
+];
 
 pub fn run_all(ctx: &Ctx) -> Vec<Finding> {
     let mut out = Vec::new();

@@ -171,12 +171,21 @@ fn rls_off(ctx: &Ctx, t: &Table, out: &mut Vec<Finding>) {
     let reach = privilege_list(ctx, t);
     let tenant = ctx.tenant_column(t);
     // A table without tenant column is shared by every tenant: read-only for
-    // clients (reference data: plans, currencies) it isolates nothing; if
-    // clients can change it, one tenant's user changes what all of them see.
-    let client_writes = ctx.client_privileges(t).iter().any(|(_, p)| {
-        p.iter()
-            .any(|x| WRITE_PRIVILEGES.contains(&x.as_str()) || x == "TRUNCATE")
-    });
+    // clients (reference data: plans, currencies) it isolates nothing. If the
+    // API roles, whose SQL the end users write (anon, authenticated, PUBLIC),
+    // can change it, any user changes what every tenant sees; an app's own
+    // backend role writing shared data (an FX-rate import) is its design.
+    let writers: Vec<String> = ctx
+        .client_privileges(t)
+        .into_iter()
+        .filter(|(r, p)| {
+            ctx.is_api_role(*r)
+                && p.iter()
+                    .any(|x| WRITE_PRIVILEGES.contains(&x.as_str()) || x == "TRUNCATE")
+        })
+        .map(|(r, _)| ctx.role_name(r))
+        .collect();
+    let client_writes = !writers.is_empty();
     let parent = t.foreign_keys.iter().find_map(|fk| {
         ctx.tables
             .get(&fk.ref_table)
@@ -199,7 +208,7 @@ fn rls_off(ctx: &Ctx, t: &Table, out: &mut Vec<Finding>) {
             qualified(&p.schema, &p.name)
         )),
         (None, None) => detail.push_str(
-            "; it has no tenant column, so its rows are shared by every tenant and any client's writes change them for all",
+            &format!("; it has no tenant column, so its rows are shared by every tenant, and {} (roles whose queries end users write) can change them for all", writers.join(", ")),
         ),
     }
     detail.push('.');
