@@ -20,3 +20,9 @@ LANGUAGE c
 AS 'MODULE_PATHNAME', 'remediation_script_wrapper';
 -- Like the other audit functions: for the roles granted EXECUTE.
 REVOKE EXECUTE ON FUNCTION tenant_guard.remediation_script(text[]) FROM PUBLIC;
+
+-- The user id as text, for providers whose ids are not UUIDs (src/identity.rs).
+CREATE FUNCTION identity."get_current_user_key"() RETURNS TEXT
+STRICT STABLE PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'get_current_user_key_wrapper';

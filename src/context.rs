@@ -86,6 +86,14 @@ impl State {
         claims::user_id(&self.config, &self.inputs)
     }
 
+    pub fn user_key(&self) -> Option<String> {
+        claims::user_key(&self.config, &self.inputs)
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
     pub fn role(&self) -> Option<String> {
         claims::role(&self.config, &self.inputs)
     }

@@ -18,7 +18,8 @@ pub fn no_tenant(res: &Resolution) -> ErrorReport {
         Failure::Invalid => "Tenant claims must hold a UUID string. Use identity.get_current_org_key() for non-UUID tenant ids. SELECT * FROM identity.explain_claims() shows the offending value.",
         Failure::Malformed => "request.jwt.claims must be a JSON object; check what sets it. SELECT * FROM identity.explain_claims() shows the parse error.",
         Failure::NotMember => "The single tenant id must be one of the ids in the membership list (organization_ids).",
-        Failure::Ambiguous => "The membership list names several tenants: also set a single organization_id claim for the active tenant.",
+        Failure::Ambiguous => "The membership list names several tenants: name the active one with the x-org-id request header or SET LOCAL tenant_guard.active_org, or put a single organization_id claim in the token.",
+        Failure::ActiveNotMember => "The active organization (tenant_guard.active_org, the x-org-id header) must be one of the organizations the token lists. SELECT * FROM identity.explain_claims() shows both.",
         Failure::Untrusted => "Claims were found only in settings that are not trusted here (tenant_guard.require_verified, tenant_guard.trusted_session_users, tenant_guard.require_transaction_scope). Call tenant_guard.authenticate(<token>) in the transaction, or use SET LOCAL. SELECT * FROM identity.explain_claims() says why each was set aside.",
     };
     ErrorReport::new(

@@ -38,6 +38,13 @@ pub static TENANT_COLUMNS: GucSetting<Option<CString>> =
     GucSetting::<Option<CString>>::new(Some(c"organization_id,org_id,tenant_id"));
 pub static ROLE_SETTING: GucSetting<Option<CString>> =
     GucSetting::<Option<CString>>::new(Some(c"app.role"));
+/// The identity provider's token layout (a preset).
+pub static PROVIDER: GucSetting<Option<CString>> =
+    GucSetting::<Option<CString>>::new(Some(c"supabase"));
+/// JSON paths to the tenant claim; empty: the provider's.
+pub static CLAIM_PATHS: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(Some(c""));
+/// The active organization among the token's, for the transaction.
+pub static ACTIVE_ORG: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(Some(c""));
 
 // Trust (see tenant_guard_core::claims::trust).
 pub static REQUIRE_VERIFIED: GucSetting<bool> = GucSetting::<bool>::new(false);
@@ -191,6 +198,48 @@ unsafe extern "C-unwind" fn check_claim_keys(
         Some(Ok(_)) => true,
         Some(Err(e)) => unsafe { check_failed(&e) },
         None => unsafe { check_failed("a comma-separated list of claim keys is required") },
+    }
+}
+
+#[pg_guard]
+unsafe extern "C-unwind" fn check_claim_paths(
+    newval: *mut *mut c_char,
+    _extra: *mut *mut c_void,
+    _source: pg_sys::GucSource::Type,
+) -> bool {
+    match unsafe { new_value(newval) } {
+        None | Some("") => true,
+        Some(text) => match claims::parse_claim_paths(text) {
+            Ok(_) => true,
+            Err(e) => unsafe { check_failed(&e) },
+        },
+    }
+}
+
+#[pg_guard]
+unsafe extern "C-unwind" fn check_provider(
+    newval: *mut *mut c_char,
+    _extra: *mut *mut c_void,
+    _source: pg_sys::GucSource::Type,
+) -> bool {
+    match unsafe { new_value(newval) }.map(claims::Provider::parse) {
+        Some(Ok(_)) => true,
+        Some(Err(e)) => unsafe { check_failed(&e) },
+        None => unsafe { check_failed("a provider name such as supabase is required") },
+    }
+}
+
+#[pg_guard]
+unsafe extern "C-unwind" fn check_active_org(
+    newval: *mut *mut c_char,
+    _extra: *mut *mut c_void,
+    _source: pg_sys::GucSource::Type,
+) -> bool {
+    match unsafe { new_value(newval) } {
+        Some(v) if v.len() > 255 => unsafe {
+            check_failed("an organization id of at most 255 bytes is expected")
+        },
+        _ => true,
     }
 }
 
@@ -386,6 +435,7 @@ pub fn init() {
     }
 
     define_trust_and_jwt();
+    define_providers();
 
     GucRegistry::define_string_guc(
         c"tenant_guard.client_roles",
@@ -409,6 +459,7 @@ pub fn init() {
     // as before for everyone else: user-settable strings, empty by default.
     let mut hooked = HashSet::new();
     hooked.insert(config::VERIFIED_SETTING.to_owned());
+    hooked.insert(config::ACTIVE_ORG_SETTING.to_owned());
     for name in current_config().settings_read() {
         let cname = leak(&name);
         if defined_elsewhere(cname) {
@@ -439,6 +490,44 @@ pub fn init() {
 const SECRET: GucFlags = GucFlags::SUPERUSER_ONLY
     .union(GucFlags::NO_SHOW_ALL)
     .union(GucFlags::NO_RESET_ALL);
+
+fn define_providers() {
+    unsafe {
+        GucRegistry::define_string_guc_with_hooks(
+            c"tenant_guard.provider",
+            c"The identity provider whose token layout identity.* read: supabase, clerk, auth0, entra, firebase, cognito, keycloak or neon.",
+            c"A preset fixes where the tenant, the user id and the role are, and whether ids are UUIDs.",
+            &PROVIDER,
+            GucContext::Suset,
+            GucFlags::default(),
+            Some(check_provider),
+            Some(bump_string),
+            None,
+        );
+        GucRegistry::define_string_guc_with_hooks(
+            c"tenant_guard.claim_paths",
+            c"Paths to the tenant claim, comma-separated (o.id, app_metadata.org_id, \"custom:tenant_id\"); replaces the provider's.",
+            c"Keys with dots, colons or slashes are double-quoted. Every path that holds a value must agree.",
+            &CLAIM_PATHS,
+            GucContext::Suset,
+            GucFlags::default(),
+            Some(check_claim_paths),
+            Some(bump_string),
+            None,
+        );
+        GucRegistry::define_string_guc_with_hooks(
+            c"tenant_guard.active_org",
+            c"The active organization among those the token lists (SET LOCAL for the transaction).",
+            c"Selects only among the token's organizations; one outside the list makes identity.get_current_org_id() NULL.",
+            &ACTIVE_ORG,
+            GucContext::Userset,
+            GucFlags::default(),
+            Some(check_active_org),
+            Some(bump_string),
+            None,
+        );
+    }
+}
 
 fn define_trust_and_jwt() {
     unsafe {
@@ -622,6 +711,11 @@ pub fn current_config() -> Config {
         require_verified: REQUIRE_VERIFIED.get(),
         trusted_session_users: list_setting(&TRUSTED_SESSION_USERS),
         require_transaction_scope: REQUIRE_TRANSACTION_SCOPE.get(),
+        provider: claims::Provider::parse(&string_setting(&PROVIDER, "supabase"))
+            .unwrap_or(claims::Provider::Supabase),
+        claim_paths: Some(string_setting(&CLAIM_PATHS, ""))
+            .filter(|t| !t.trim().is_empty())
+            .and_then(|t| claims::parse_claim_paths(&t).ok()),
     }
 }
 

@@ -11,7 +11,7 @@ pub mod identity {
     use pgrx::pg_sys::panic::ErrorReport;
     use pgrx::prelude::*;
     use pgrx::{JsonB, Uuid};
-    use tenant_guard_core::claims::Json;
+    use tenant_guard_core::claims::{ClaimPath, IdKind, Json, Provider};
 
     /// Like `get_current_org_id()`, but raises 42501 with a DETAIL naming every
     /// location inspected and what it held, and a HINT, when there is no tenant.
@@ -52,10 +52,18 @@ pub mod identity {
         context::with(|s| s.key().tenant.as_ref().ok().cloned())
     }
 
-    /// The `sub` claim as a UUID; NULL when absent, not a UUID, or conflicting.
+    /// The user id as a UUID (`sub`; Entra: `oid`); NULL when absent, not a
+    /// UUID, or conflicting.
     #[pg_extern(stable, parallel_safe)]
     pub fn get_current_user_id() -> Option<Uuid> {
         context::with(|s| s.user_id().map(Uuid::from_bytes))
+    }
+
+    /// The user id as text, for providers whose ids are not UUIDs
+    /// (`user_2abc`, `auth0|42`); NULL when absent or conflicting.
+    #[pg_extern(stable, parallel_safe)]
+    pub fn get_current_user_key() -> Option<String> {
+        context::with(|s| s.user_key())
     }
 
     /// The `role` claim, else `app_metadata.role`, else the `app.role` setting.
@@ -100,9 +108,14 @@ pub mod identity {
         ),
     > {
         let rows = context::with(|s| {
-            let result = s.org.tenant.as_ref().ok().cloned();
-            let mut rows: Vec<_> = s
-                .org
+            // A provider with text ids is explained in key mode (what
+            // get_current_org_key() resolves), else as get_current_org_id().
+            let org = match s.config().preset().org_kind {
+                IdKind::Key => s.key().clone(),
+                IdKind::Uuid => s.org.clone(),
+            };
+            let result = org.tenant.as_ref().ok().cloned();
+            let mut rows: Vec<_> = org
                 .trail
                 .iter()
                 .map(|st| {
@@ -116,7 +129,7 @@ pub mod identity {
                     )
                 })
                 .collect();
-            let (status, note) = match &s.org.tenant {
+            let (status, note) = match &org.tenant {
                 Ok(_) => (
                     "resolved".to_owned(),
                     "every trusted location agrees".to_owned(),
@@ -125,7 +138,11 @@ pub mod identity {
             };
             rows.push((
                 "result".into(),
-                "org_id".into(),
+                match org.kind {
+                    IdKind::Uuid => "org_id",
+                    IdKind::Key => "org_key",
+                }
+                .into(),
                 result.clone(),
                 status,
                 note,
@@ -140,15 +157,68 @@ pub mod identity {
                 why,
                 result.clone(),
             ));
-            let user = s
-                .user_id()
-                .map(|u| tenant_guard_core::claims::uuid::format(&u));
+            let config = s.config();
+            let preset = config.preset();
+            let supabase = config.provider == Provider::Supabase;
+            if !supabase || config.claim_paths.is_some() {
+                let join = |paths: Vec<ClaimPath>| {
+                    paths
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                let tenant = match (&config.claim_paths, config.tenant_paths()) {
+                    (Some(_), Some(p)) => format!("tenant: {} (tenant_guard.claim_paths)", join(p)),
+                    (None, Some(p)) => format!("tenant: {}", join(p)),
+                    (_, None) => "tenant: claim_keys in app_metadata and at the top level".into(),
+                };
+                let lists = if preset.list_paths.is_empty() {
+                    String::new()
+                } else {
+                    format!("; organizations: {}", join(preset.list_paths.clone()))
+                };
+                let kinds = match preset.org_kind {
+                    IdKind::Uuid => "organization ids are UUIDs: identity.get_current_org_id()",
+                    IdKind::Key => "organization ids are text keys: identity.get_current_org_key()",
+                };
+                rows.push((
+                    "result".into(),
+                    "provider".into(),
+                    Some(config.provider.name().to_owned()),
+                    "configured".into(),
+                    format!(
+                        "{tenant}{lists}; user id: {}; role: {}; {kinds}",
+                        join(preset.user_paths.clone()),
+                        join(preset.role_paths.clone())
+                    ),
+                    result.clone(),
+                ));
+            }
+            let (user, user_note) = if supabase {
+                (
+                    s.user_id()
+                        .map(|u| tenant_guard_core::claims::uuid::format(&u)),
+                    "sub claim (must be a UUID)".to_owned(),
+                )
+            } else {
+                let paths = preset
+                    .user_paths
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                (
+                    s.user_key(),
+                    format!("{paths} claim (identity.get_current_user_key(); get_current_user_id() when a UUID)"),
+                )
+            };
             rows.push((
                 "result".into(),
                 "user_id".into(),
                 user.clone(),
                 if user.is_some() { "resolved" } else { "absent" }.into(),
-                "sub claim (must be a UUID)".into(),
+                user_note,
                 result.clone(),
             ));
             let role = s.role();
@@ -157,7 +227,19 @@ pub mod identity {
                 "role".into(),
                 role.clone(),
                 if role.is_some() { "resolved" } else { "absent" }.into(),
-                "role claim, else app_metadata.role, else the role setting".into(),
+                if supabase {
+                    "role claim, else app_metadata.role, else the role setting".to_owned()
+                } else {
+                    format!(
+                        "{} claim (a list counts when it holds one role), else the role setting",
+                        preset
+                            .role_paths
+                            .iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                },
                 result,
             ));
             rows

@@ -1,6 +1,9 @@
 //! What the resolver is told by the DBA: which claim keys name the tenant,
 //! whether user-editable metadata is trusted, and which settings carry claims.
 
+use super::path::ClaimPath;
+use super::provider::{Preset, Provider, PROVIDERS};
+
 /// The setting PostgREST 12+ fills with the verified token's claims (JSON).
 pub const CLAIMS_SETTING: &str = "request.jwt.claims";
 /// Claims verified by `tenant_guard.authenticate()` for the current
@@ -11,6 +14,12 @@ pub const LEGACY_PREFIX: &str = "request.jwt.claim.";
 pub const DEFAULT_CLAIM_KEYS: &str = "organization_id,org_id,tenant_id";
 pub const DEFAULT_TENANT_SETTING: &str = "app.tenant_id";
 pub const DEFAULT_ROLE_SETTING: &str = "app.role";
+/// Names the active organization among the token's, for the transaction.
+pub const ACTIVE_ORG_SETTING: &str = "tenant_guard.active_org";
+/// PostgREST's request headers (JSON); `x-org-id` names the active organization.
+pub const HEADERS_SETTING: &str = "request.headers";
+/// The request header that names the active organization.
+pub const ACTIVE_ORG_HEADER: &str = "x-org-id";
 const MAX_KEYS: usize = 16;
 const MAX_KEY_LEN: usize = 63;
 
@@ -32,6 +41,11 @@ pub struct Config {
     /// Ignore settings left over from a session-level `SET` in an earlier
     /// transaction (transaction-mode pooling hazard).
     pub require_transaction_scope: bool,
+    /// The identity provider whose token layout to read.
+    pub provider: Provider,
+    /// `tenant_guard.claim_paths`: replaces the preset's tenant paths (and,
+    /// for Supabase, the `claim_keys` search).
+    pub claim_paths: Option<Vec<ClaimPath>>,
 }
 
 impl Default for Config {
@@ -44,6 +58,8 @@ impl Default for Config {
             require_verified: false,
             trusted_session_users: Vec::new(),
             require_transaction_scope: false,
+            provider: Provider::Supabase,
+            claim_paths: None,
         }
     }
 }
@@ -104,13 +120,43 @@ impl Config {
         format!("{key}s")
     }
 
-    /// Top-level claim names read from the legacy per-claim settings.
+    pub fn preset(&self) -> Preset {
+        self.provider.preset()
+    }
+
+    /// The paths to the tenant: `claim_paths`, else the preset's; `None`:
+    /// the `claim_keys` search of `app_metadata` and the top level.
+    pub fn tenant_paths(&self) -> Option<Vec<ClaimPath>> {
+        self.claim_paths
+            .clone()
+            .or_else(|| self.preset().tenant_paths)
+    }
+
+    /// Top-level claim names read from the legacy per-claim settings: the
+    /// Supabase layout, and the first key of every preset's and configured
+    /// path that can be a setting name (PostgreSQL 15+ refuses custom
+    /// setting names with `:` or `/`). Every preset is included so that
+    /// switching the provider needs no restart for these to be watched.
     pub fn legacy_claim_names(&self) -> Vec<String> {
         let mut names = vec!["app_metadata".to_owned(), "user_metadata".to_owned()];
         names.extend(self.claim_keys.iter().cloned());
         names.extend(self.claim_keys.iter().map(|k| Config::list_key(k)));
         names.push("sub".into());
         names.push("role".into());
+        let mut paths: Vec<ClaimPath> = self.claim_paths.clone().unwrap_or_default();
+        for p in PROVIDERS {
+            let preset = p.preset();
+            paths.extend(preset.tenant_paths.unwrap_or_default());
+            paths.extend(preset.list_paths);
+            paths.extend(preset.user_paths);
+            paths.extend(preset.role_paths);
+        }
+        for path in paths {
+            let first = path.first().to_owned();
+            if !names.contains(&first) && validate_setting_name(&format!("x.{first}")).is_ok() {
+                names.push(first);
+            }
+        }
         names
     }
 
@@ -125,6 +171,8 @@ impl Config {
         );
         names.push(self.tenant_setting.clone());
         names.push(self.role_setting.clone());
+        names.push(ACTIVE_ORG_SETTING.to_owned());
+        names.push(HEADERS_SETTING.to_owned());
         names
     }
 }

@@ -3,8 +3,12 @@
 //! (no tenant). The trail of what was inspected is what `explain_claims()`
 //! shows and what `require_org_id()` puts in its DETAIL.
 
-use super::config::{Config, CLAIMS_SETTING, LEGACY_PREFIX, VERIFIED_SETTING};
+use super::config::{
+    Config, ACTIVE_ORG_HEADER, ACTIVE_ORG_SETTING, CLAIMS_SETTING, HEADERS_SETTING, LEGACY_PREFIX,
+    VERIFIED_SETTING,
+};
 use super::json::Json;
+use super::path::ClaimPath;
 use super::trust::{effective, VERIFIED_SOURCE};
 use super::uuid;
 use std::collections::{BTreeSet, HashMap};
@@ -131,6 +135,9 @@ pub enum Failure {
     Ambiguous,
     /// Claims are present only in settings that are not believed (see `trust`).
     Untrusted,
+    /// The active organization (`tenant_guard.active_org`, the `x-org-id`
+    /// header) is not one of the token's organizations.
+    ActiveNotMember,
 }
 
 impl Failure {
@@ -143,6 +150,7 @@ impl Failure {
             Failure::NotMember => "not_member",
             Failure::Ambiguous => "ambiguous",
             Failure::Untrusted => "untrusted",
+            Failure::ActiveNotMember => "active_not_member",
         }
     }
     pub fn describe(self) -> &'static str {
@@ -154,6 +162,9 @@ impl Failure {
             Failure::NotMember => "the tenant id is not in the membership list",
             Failure::Ambiguous => "the membership list names several tenants and none is selected",
             Failure::Untrusted => "claims are present only in settings that are not trusted",
+            Failure::ActiveNotMember => {
+                "the active organization is not one of the token's organizations"
+            }
         }
     }
 }
@@ -275,6 +286,8 @@ struct Collector {
     /// A key repeated in one object with different values: parsers disagree
     /// on which copy wins, so we pick none.
     duplicate: bool,
+    /// Active-organization selectors: (trail index, canonical id).
+    active: Vec<(usize, String)>,
 }
 
 impl Collector {
@@ -378,6 +391,10 @@ impl Collector {
 
     /// Inspects one claims document (the JSON setting or the legacy settings).
     fn document(&mut self, source: &str, doc: &Json, config: &Config, kind: IdKind) {
+        if let Some(paths) = config.tenant_paths() {
+            self.document_paths(source, doc, config, &paths, kind);
+            return;
+        }
         // Containers (app_metadata, user_metadata): every object copy, plus how
         // many copies there are in all (a repeated container is suspicious).
         let containers = |name: &str, this: &mut Collector| -> (Vec<Json>, usize) {
@@ -429,6 +446,157 @@ impl Collector {
     }
 }
 
+impl Collector {
+    /// Path mode (a provider preset or `claim_paths`): each path's value is
+    /// the tenant id (a string), or the user's organizations (an array, or
+    /// an object: Keycloak's keyed by alias with an `id` in each member,
+    /// Clerk v1's `orgs` keyed by organization id).
+    fn document_paths(
+        &mut self,
+        source: &str,
+        doc: &Json,
+        config: &Config,
+        paths: &[ClaimPath],
+        kind: IdKind,
+    ) {
+        let lists = config.preset().list_paths;
+        for (path, list_only) in paths
+            .iter()
+            .map(|p| (p, false))
+            .chain(lists.iter().map(|p| (p, true)))
+        {
+            let trusted = !path.in_user_metadata() || config.trust_user_metadata;
+            let found = path.lookup(doc);
+            for (name, v) in &found.not_object {
+                self.step(
+                    source,
+                    name,
+                    Some(v.to_text()),
+                    Status::Ignored,
+                    &format!(
+                        "{name} is a JSON {}, not an object, so {path} is not in it",
+                        v.kind()
+                    ),
+                );
+            }
+            let shown = path.to_string();
+            let mut singles = Vec::new();
+            let mut lists = Vec::new();
+            let mut bad = Vec::new();
+            for v in &found.values {
+                match v {
+                    Json::Arr(_) => lists.push((*v).clone()),
+                    Json::Obj(entries) => match ids_of_object(entries, list_only) {
+                        Ok(ids) => lists.push(Json::Arr(ids)),
+                        Err(e) => bad.push((v.to_text(), e)),
+                    },
+                    _ if list_only && !matches!(v, Json::Null) => {
+                        bad.push((v.to_text(), format!("a JSON {}, not a list", v.kind())))
+                    }
+                    _ => singles.push(*v),
+                }
+            }
+            if !bad.is_empty() && trusted {
+                self.invalid = true;
+                for (raw, e) in bad {
+                    self.step(source, &shown, Some(raw), Status::Invalid, &e);
+                }
+                continue;
+            }
+            if !singles.is_empty() && !lists.is_empty() && trusted {
+                // The same key both a single id and a list: parsers disagree.
+                self.duplicate = true;
+                for v in &found.values {
+                    self.step(
+                        source,
+                        &shown,
+                        Some(v.to_text()),
+                        Status::Conflict,
+                        "key appears more than once, as an id and as a list",
+                    );
+                }
+                continue;
+            }
+            if lists.is_empty() {
+                self.inspect(
+                    source,
+                    &shown,
+                    &singles,
+                    found.copies_missing,
+                    false,
+                    trusted,
+                    kind,
+                );
+            } else {
+                let refs: Vec<&Json> = lists.iter().collect();
+                self.inspect(
+                    source,
+                    &shown,
+                    &refs,
+                    found.copies_missing,
+                    true,
+                    trusted,
+                    kind,
+                );
+            }
+        }
+    }
+
+    /// An active-organization selector: only ever picks one of the token's
+    /// organizations, never grants one by itself.
+    fn selector(&mut self, source: &str, path: &str, value: &str, kind: IdKind) {
+        let raw = Some(Json::Str(value.to_owned()).to_text());
+        match check_single(&Json::Str(value.to_owned()), kind) {
+            Ok(Some(id)) => {
+                let i = self.step(source, path, raw, Status::Unused, "active organization");
+                self.active.push((i, id));
+            }
+            Ok(None) => {}
+            Err(e) => {
+                self.invalid = true;
+                self.step(
+                    source,
+                    path,
+                    raw,
+                    Status::Invalid,
+                    &format!("active organization {e}"),
+                );
+            }
+        }
+    }
+}
+
+/// The organization ids of an object-valued organizations claim: Keycloak's
+/// `{"acme": {"id": "…"}}` gives the ids; on a list path, Clerk v1's
+/// `{"org_1": "admin"}` (scalar members: the role) gives the keys. On a
+/// tenant path an object is only the Keycloak form: `{"x": 1}` where an id
+/// belongs is invalid, not a list.
+fn ids_of_object(entries: &[(String, Json)], list_path: bool) -> Result<Vec<Json>, String> {
+    if entries.is_empty() {
+        return Ok(Vec::new());
+    }
+    if entries.iter().all(|(_, v)| matches!(v, Json::Obj(_))) {
+        return entries
+            .iter()
+            .map(|(alias, v)| match v.get_all("id").as_slice() {
+                [one] => Ok((*one).clone()),
+                [] => Err(format!("member \"{alias}\" has no id")),
+                _ => Err(format!("member \"{alias}\" has more than one id")),
+            })
+            .collect();
+    }
+    if !list_path {
+        return Err("a JSON object, not an id (nor organizations with an id each)".into());
+    }
+    if entries
+        .iter()
+        .all(|(_, v)| !matches!(v, Json::Obj(_) | Json::Arr(_)))
+    {
+        return Ok(entries.iter().map(|(k, _)| Json::Str(k.clone())).collect());
+    }
+    Err("an object mixing members of different kinds".into())
+}
+
 /// The trail source and text of the claims document: verified claims from
 /// `tenant_guard.authenticate()` when present, else `request.jwt.claims`.
 fn claims_text(inputs: &Inputs) -> (&'static str, Option<&str>) {
@@ -470,6 +638,13 @@ pub fn legacy_document(inputs: &Inputs, config: &Config) -> (Option<Json>, Vec<(
             match Json::parse(text) {
                 Ok(v) => entries.push((name, v)),
                 Err(e) => errors.push((setting, format!("not valid JSON: {e}"))),
+            }
+        } else if text.starts_with(['{', '[']) {
+            // An object or array claim (`o`, `orgs`, `organization`) arrives
+            // as JSON text; a string that merely looks like one stays a string.
+            match Json::parse(text) {
+                Ok(v @ (Json::Obj(_) | Json::Arr(_))) => entries.push((name, v)),
+                _ => entries.push((name, Json::Str(text.to_owned()))),
             }
         } else {
             entries.push((name, Json::Str(text.to_owned())));
@@ -517,6 +692,7 @@ pub fn resolve(config: &Config, inputs: &Inputs, kind: IdKind) -> Resolution {
     }
     if source == VERIFIED_SOURCE {
         // Settings were set aside (and listed) by `effective`.
+        selectors(&mut c, inputs, kind);
         return decide(c, kind, untrusted);
     }
 
@@ -553,7 +729,40 @@ pub fn resolve(config: &Config, inputs: &Inputs, kind: IdKind) -> Resolution {
         }
     }
 
+    selectors(&mut c, inputs, kind);
     decide(c, kind, untrusted)
+}
+
+/// The active organization, if named: `tenant_guard.active_org`, and the
+/// `x-org-id` request header PostgREST puts in `request.headers`.
+fn selectors(c: &mut Collector, inputs: &Inputs, kind: IdKind) {
+    if let Some(v) = inputs.get(ACTIVE_ORG_SETTING) {
+        c.selector(ACTIVE_ORG_SETTING, "", v, kind);
+    }
+    if let Some(text) = inputs.get(HEADERS_SETTING) {
+        // A header document that does not parse names no organization: not ours to judge.
+        if let Ok(doc @ Json::Obj(_)) = Json::parse(text) {
+            match doc.get_all(ACTIVE_ORG_HEADER).as_slice() {
+                [] => {}
+                [Json::Str(v)] => c.selector(HEADERS_SETTING, ACTIVE_ORG_HEADER, v, kind),
+                other => {
+                    c.invalid = true;
+                    let raw = other
+                        .iter()
+                        .map(|v| v.to_text())
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    c.step(
+                        HEADERS_SETTING,
+                        ACTIVE_ORG_HEADER,
+                        Some(raw),
+                        Status::Invalid,
+                        "active organization header repeated or not a string",
+                    );
+                }
+            }
+        }
+    }
 }
 
 /// `untrusted`: some setting held claims that the trust rules set aside; when
@@ -579,23 +788,57 @@ fn decide(mut c: Collector, kind: IdKind, untrusted: bool) -> Resolution {
         }
     }
 
+    let mut active: Vec<&String> = Vec::new();
+    for (_, id) in &c.active {
+        if !active.contains(&id) {
+            active.push(id);
+        }
+    }
+    let active_conflict = active.len() > 1;
+    let chosen = active.first().map(|s| (*s).clone());
+
     let single = distinct.first().map(|s| (*s).clone());
     let outcome: Result<String, Failure> = if c.malformed {
         Err(Failure::Malformed)
     } else if c.invalid {
         Err(Failure::Invalid)
-    } else if distinct.len() > 1 || list_conflict || c.duplicate {
+    } else if distinct.len() > 1 || list_conflict || c.duplicate || active_conflict {
         Err(Failure::Conflict)
     } else {
-        match (single, &list) {
-            (Some(id), Some(l)) if !l.contains(&id) => Err(Failure::NotMember),
-            (Some(id), _) => Ok(id),
-            (None, Some(l)) if l.len() == 1 => Ok(l[0].clone()),
-            (None, Some(l)) if l.len() > 1 => Err(Failure::Ambiguous),
-            (None, _) if untrusted => Err(Failure::Untrusted),
-            (None, _) => Err(Failure::Absent),
+        match (single, &list, chosen) {
+            (Some(id), Some(l), _) if !l.contains(&id) => Err(Failure::NotMember),
+            // The token names its organization: a selector may only agree.
+            (Some(id), _, Some(a)) if a != id => Err(Failure::ActiveNotMember),
+            (Some(id), _, _) => Ok(id),
+            (None, Some(l), Some(a)) if l.contains(&a) => Ok(a),
+            // A selector never grants an organization the token does not list.
+            (None, _, Some(_)) => Err(Failure::ActiveNotMember),
+            (None, Some(l), None) if l.len() == 1 => Ok(l[0].clone()),
+            (None, Some(l), None) if l.len() > 1 => Err(Failure::Ambiguous),
+            (None, _, None) if untrusted => Err(Failure::Untrusted),
+            (None, _, None) => Err(Failure::Absent),
         }
     };
+    for (i, id) in &c.active {
+        c.trail[*i].status = match &outcome {
+            Ok(r) if r == id => Status::Used,
+            Err(Failure::Conflict) if active_conflict => Status::Conflict,
+            Err(Failure::ActiveNotMember) => Status::NotMember,
+            _ => Status::Unused,
+        };
+        if outcome == Err(Failure::ActiveNotMember) {
+            c.trail[*i].note = match &list {
+                Some(l) => format!(
+                    "active organization, not one of the token's {}",
+                    l.join(", ")
+                ),
+                None if !distinct.is_empty() => {
+                    "active organization, but the token names another one".into()
+                }
+                None => "active organization, but the token names no organization: a selector only picks one of the token's".into(),
+            };
+        }
+    }
 
     // Mark each candidate with what became of it.
     for (i, id) in &c.singles {
@@ -638,55 +881,74 @@ fn documents(config: &Config, inputs: &Inputs) -> Option<Vec<Json>> {
     Some([claims, legacy].into_iter().flatten().collect())
 }
 
-/// The one value under `key`: `Err` when the key repeats with different
-/// values (parsers disagree on which copy wins).
-fn single<'a>(doc: &'a Json, key: &str) -> Result<Option<&'a Json>, ()> {
-    let all = doc.get_all(key);
-    match all.first() {
-        Some(first) if all.iter().any(|v| v != first) => Err(()),
+/// The one value at `path` in `doc`: `Err` when a key on the way repeats
+/// with different values (parsers disagree on which copy wins).
+fn at_path<'a>(doc: &'a Json, path: &ClaimPath) -> Result<Option<&'a Json>, ()> {
+    let found = path.lookup(doc);
+    if found.copies_missing {
+        return Err(());
+    }
+    match found.values.first() {
+        Some(first) if found.values.iter().any(|v| v != first) => Err(()),
         first => Ok(first.copied()),
     }
 }
 
-/// The user id (`sub`): from the claims and the legacy `request.jwt.claim.sub`;
-/// both must agree and be a UUID, else `None`.
-pub fn user_id(config: &Config, inputs: &Inputs) -> Option<[u8; 16]> {
+/// The user id as text: the preset's user paths (`sub` for Supabase), first
+/// present wins; every claims document (JSON setting, legacy settings) must
+/// agree. `None` when absent, not a string (or integer), or contradictory.
+pub fn user_key(config: &Config, inputs: &Inputs) -> Option<String> {
     let inputs = &effective(config, inputs).0;
-    let mut found: Option<[u8; 16]> = None;
-    for doc in documents(config, inputs)? {
-        let id = match single(&doc, "sub").ok()? {
-            None | Some(Json::Null) => continue,
-            Some(Json::Str(s)) if s.is_empty() => continue,
-            Some(Json::Str(s)) => uuid::parse(s)?,
-            Some(_) => return None,
-        };
-        match found {
-            Some(f) if f != id => return None,
-            _ => found = Some(id),
+    let docs = documents(config, inputs)?;
+    for path in config.preset().user_paths {
+        let mut found: Option<String> = None;
+        for doc in &docs {
+            let id = match at_path(doc, &path).ok()? {
+                None | Some(Json::Null) => continue,
+                Some(Json::Str(s)) if s.is_empty() => continue,
+                Some(Json::Str(s)) if s.contains('\0') => return None,
+                // A UUID in any spelling is one id.
+                Some(Json::Str(s)) => uuid::normalize(s).unwrap_or_else(|| s.clone()),
+                Some(Json::Num(n)) if n.is_i64() || n.is_u64() => n.to_string(),
+                Some(_) => return None,
+            };
+            match &found {
+                Some(f) if *f != id => return None,
+                _ => found = Some(id),
+            }
+        }
+        if found.is_some() {
+            return found;
         }
     }
-    found
+    None
 }
 
-/// The role: the top-level `role` claim (PostgREST always sets it), else
-/// `app_metadata.role`, else the role setting (`app.role`). First present wins:
-/// these name different things, so disagreement is expected, not a conflict.
-/// A repeated key with different values fails closed.
+/// The user id as a UUID (`get_current_user_id()`): [`user_key`] when it is one.
+pub fn user_id(config: &Config, inputs: &Inputs) -> Option<[u8; 16]> {
+    uuid::parse(&user_key(config, inputs)?)
+}
+
+/// The role: the preset's role paths (Supabase: the top-level `role` claim,
+/// which PostgREST always sets, then `app_metadata.role`), else the role
+/// setting (`app.role`). First present wins: these name different things, so
+/// disagreement is expected, not a conflict. A list (Entra `roles`, Cognito
+/// groups) counts when it holds exactly one role. A repeated key with
+/// different values fails closed.
 pub fn role(config: &Config, inputs: &Inputs) -> Option<String> {
     let inputs = &effective(config, inputs).0;
     let docs = documents(config, inputs)?;
     let text = |v: Option<&Json>| match v {
         Some(Json::Str(s)) if !s.is_empty() && !s.contains('\0') => Some(s.clone()),
+        Some(Json::Arr(items)) => match items.as_slice() {
+            [Json::Str(s)] if !s.is_empty() && !s.contains('\0') => Some(s.clone()),
+            _ => None,
+        },
         _ => None,
     };
-    for doc in &docs {
-        if let Some(r) = text(single(doc, "role").ok()?) {
-            return Some(r);
-        }
-    }
-    for doc in &docs {
-        if let Some(app) = single(doc, "app_metadata").ok()? {
-            if let Some(r) = text(single(app, "role").ok()?) {
+    for path in config.preset().role_paths {
+        for doc in &docs {
+            if let Some(r) = text(at_path(doc, &path).ok()?) {
                 return Some(r);
             }
         }

@@ -14,7 +14,7 @@
 //! [`effective`] turns the raw inputs into the inputs the resolver may read,
 //! plus the trail steps that say what was set aside and why.
 
-use super::config::{Config, VERIFIED_SETTING};
+use super::config::{Config, ACTIVE_ORG_SETTING, HEADERS_SETTING, VERIFIED_SETTING};
 use super::json::Json;
 use super::resolve::{shorten, Inputs, Status, Step};
 
@@ -46,15 +46,26 @@ pub fn settings_distrust(config: &Config, inputs: &Inputs) -> Option<String> {
     }
 }
 
+/// Settings that only select among the token's organizations (the active
+/// organization): they carry no claim, so every trust rule lets them through.
+pub fn is_selector(name: &str) -> bool {
+    name == ACTIVE_ORG_SETTING || name == HEADERS_SETTING
+}
+
 /// The inputs the resolver may read, and one trail step for every setting
 /// that held a value and was set aside (or is suspicious).
 pub fn effective(config: &Config, inputs: &Inputs) -> (Inputs, Vec<Step>) {
     let mut steps = Vec::new();
     let mut out = Inputs::new();
     let names = config.settings_read();
+    for name in names.iter().filter(|n| is_selector(n)) {
+        if let Some(v) = inputs.get(name) {
+            out.set(name, v);
+        }
+    }
     let held = names
         .iter()
-        .filter(|n| n.as_str() != VERIFIED_SETTING)
+        .filter(|n| n.as_str() != VERIFIED_SETTING && !is_selector(n))
         .filter_map(|n| inputs.get(n).map(|v| (n, v)));
 
     if let Some(verified) = inputs.get(VERIFIED_SETTING) {
@@ -106,7 +117,7 @@ pub fn summary(config: &Config, inputs: &Inputs) -> (&'static str, String) {
     let names = config.settings_read();
     let mut held = names
         .iter()
-        .filter(|n| n.as_str() != VERIFIED_SETTING && inputs.get(n).is_some());
+        .filter(|n| n.as_str() != VERIFIED_SETTING && !is_selector(n) && inputs.get(n).is_some());
     if inputs.get(VERIFIED_SETTING).is_some() {
         return (
             "verified",
