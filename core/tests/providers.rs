@@ -331,6 +331,22 @@ fn selectors_pass_every_trust_rule() {
         .with("request.headers", format!(r#"{{"x-org-id":"{B}"}}"#));
     assert_eq!(run(&c, &inputs, IdKind::Uuid).tenant, Ok(B.into()));
     c.require_verified = false;
+    // A selector left over from a session-level SET (behind a pooler, another
+    // client's) is ignored when require_transaction_scope is on.
+    let two = format!(r#"{{"app_metadata":{{"organization_ids":["{A}","{B}"]}}}}"#);
+    let mut leftover = Inputs::new()
+        .with(CLAIMS, &two)
+        .with("tenant_guard.active_org", B);
+    leftover.mark_session_scoped("tenant_guard.active_org");
+    assert_eq!(run(&c, &leftover, IdKind::Uuid).tenant, Ok(B.into()));
+    c.require_transaction_scope = true;
+    let r = run(&c, &leftover, IdKind::Uuid);
+    assert_eq!(r.tenant, Err(Failure::Ambiguous));
+    assert!(r
+        .trail
+        .iter()
+        .any(|s| s.source == "tenant_guard.active_org" && s.status == Status::Ignored));
+    c.require_transaction_scope = false;
     // request.headers is not a claims source: it is never reported as unverified claims.
     let r = run(
         &c,

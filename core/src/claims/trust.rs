@@ -60,6 +60,14 @@ pub fn effective(config: &Config, inputs: &Inputs) -> (Inputs, Vec<Step>) {
     let names = config.settings_read();
     for name in names.iter().filter(|n| is_selector(n)) {
         if let Some(v) = inputs.get(name) {
+            if inputs.is_session_scoped(name) && config.require_transaction_scope {
+                // Another client's choice behind a pooler: not this request's.
+                let note = format!(
+                    "{LEFTOVER}; ignored because tenant_guard.require_transaction_scope is on"
+                );
+                steps.push(step(name, v, Status::Ignored, note));
+                continue;
+            }
             out.set(name, v);
         }
     }
