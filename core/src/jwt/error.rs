@@ -23,6 +23,9 @@ pub enum JwtError {
     AlgorithmNotAllowed { alg: String, kid: Option<String> },
     /// The header's `kid` names no configured key.
     UnknownKey { kid: String },
+    /// The keys with the header's `kid` (in `tenant_guard.signing_keys`) are
+    /// outside their `not_before`/`not_after` window now.
+    KeyNotValid { kid: String },
     /// No candidate key verifies the signature.
     BadSignature,
     /// A required registered claim (`exp`) is absent.
@@ -50,6 +53,7 @@ impl JwtError {
             JwtError::Malformed(_) => "malformed",
             JwtError::AlgorithmNotAllowed { .. } => "alg_not_allowed",
             JwtError::UnknownKey { .. } => "unknown_kid",
+            JwtError::KeyNotValid { .. } => "key_not_valid",
             JwtError::BadSignature => "bad_signature",
             JwtError::MissingClaim(_) => "missing_claim",
             JwtError::InvalidClaim(_) => "invalid_claim",
@@ -94,6 +98,11 @@ impl fmt::Display for JwtError {
                 f,
                 "no configured key has kid {} (a key without kid, such as the HMAC secret, \
                  is never chosen for a token that names a kid)",
+                shown(kid)
+            ),
+            JwtError::KeyNotValid { kid } => write!(
+                f,
+                "the key with kid {} is not valid now (before its not_before or after its not_after)",
                 shown(kid)
             ),
             JwtError::BadSignature => f.write_str("signature does not verify"),

@@ -67,6 +67,33 @@ pub enum KeySource {
     Secret,
     /// The JWKS, at this index of its `keys` array.
     Jwks { index: usize },
+    /// A row of `tenant_guard.signing_keys`.
+    Table,
+}
+
+/// A row of `tenant_guard.signing_keys`: a JWK, the algorithm it verifies,
+/// and what it is limited to (times are Unix seconds).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeyRow {
+    pub kid: String,
+    pub alg: String,
+    /// The JWK as JSON text.
+    pub jwk: String,
+    /// When set, tokens verified by this key must have this `iss`.
+    pub issuer: Option<String>,
+    /// When set, tokens verified by this key must name this audience.
+    pub audience: Option<String>,
+    pub not_before: Option<i64>,
+    pub not_after: Option<i64>,
+}
+
+/// What a table key is limited to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Limits {
+    pub(crate) issuer: Option<String>,
+    pub(crate) audience: Option<String>,
+    pub(crate) not_before: Option<i64>,
+    pub(crate) not_after: Option<i64>,
 }
 
 /// What a configured key is, without its material (for `explain`-style output).
@@ -87,11 +114,20 @@ pub(crate) struct Key {
     pub(crate) kind: &'static str,
     pub(crate) algorithms: Vec<Algorithm>,
     pub(crate) decoding: DecodingKey,
+    pub(crate) limits: Limits,
 }
 
 impl Key {
     pub(crate) fn allows(&self, alg: Algorithm) -> bool {
         self.algorithms.contains(&alg)
+    }
+
+    /// Inside its validity window at `now` (Unix seconds): `not_before <=
+    /// now < not_after`. Keys without a window always are.
+    pub(crate) fn valid_at(&self, now: u64) -> bool {
+        let now = i64::try_from(now).unwrap_or(i64::MAX);
+        self.limits.not_before.is_none_or(|t| t <= now)
+            && self.limits.not_after.is_none_or(|t| now < t)
     }
 }
 
@@ -125,6 +161,7 @@ impl KeySet {
                 kind: "oct",
                 algorithms: HMAC.to_vec(),
                 decoding: DecodingKey::from_secret(secret.as_bytes()),
+                limits: Limits::default(),
             });
         }
         if let Some(text) = jwks.filter(|t| !t.trim().is_empty()) {
@@ -152,7 +189,7 @@ impl KeySet {
         };
         let before = self.keys.len();
         for (index, entry) in list.iter().enumerate() {
-            match parse_jwk(index, entry)? {
+            match parse_jwk(KeySource::Jwks { index }, entry)? {
                 Parsed::Key(key) => self.keys.push(*key),
                 Parsed::Skipped(why) => self.skipped.push(why),
             }
@@ -166,6 +203,76 @@ impl KeySet {
             return Err(KeyError::new(message));
         }
         Ok(())
+    }
+
+    /// Adds the rows of `tenant_guard.signing_keys`. A row that cannot be
+    /// used is an error naming its kid (never its material).
+    pub fn add_rows(&mut self, rows: &[KeyRow]) -> Result<(), KeyError> {
+        for row in rows {
+            self.keys.push(table_key(row)?);
+        }
+        Ok(())
+    }
+
+    /// Checks one row as `tenant_guard.signing_keys` would use it.
+    pub fn check_row(row: &KeyRow) -> Result<KeyInfo, KeyError> {
+        let key = table_key(row)?;
+        Ok(KeyInfo {
+            source: key.source,
+            kid: key.kid,
+            kind: key.kind,
+            algorithms: key.algorithms.iter().map(|a| algorithm_name(*a)).collect(),
+        })
+    }
+
+    /// The JWKs of a JWKS document as table rows to store, with what was
+    /// skipped (not for signatures, unsupported) and why. Errors as for
+    /// `tenant_guard.jwks`. A usable key without `kid` or `alg` is given
+    /// them: `key-<n>` after its place in the document, and the first
+    /// algorithm it allows (RSA keys without `alg`: RS256).
+    pub fn rows_from_jwks(text: &str) -> Result<(Vec<KeyRow>, Vec<String>), KeyError> {
+        let doc: Value = serde_json::from_str(text).map_err(|e| {
+            KeyError::new(format!(
+                "JWKS is not valid JSON (line {}, column {})",
+                e.line(),
+                e.column()
+            ))
+        })?;
+        let Some(list) = doc
+            .as_object()
+            .and_then(|o| o.get("keys"))
+            .and_then(Value::as_array)
+        else {
+            return Err(KeyError::new(
+                "JWKS must be a JSON object with a \"keys\" array",
+            ));
+        };
+        let mut rows = Vec::new();
+        let mut skipped = Vec::new();
+        for (index, entry) in list.iter().enumerate() {
+            match parse_jwk(KeySource::Jwks { index }, entry)? {
+                Parsed::Skipped(why) => skipped.push(why),
+                Parsed::Key(key) => {
+                    let mut jwk = entry.clone();
+                    let alg = match entry.get("alg").and_then(Value::as_str) {
+                        Some(a) => a.to_owned(),
+                        None => algorithm_name(key.algorithms[0]).to_owned(),
+                    };
+                    let kid = key.kid.clone().unwrap_or_else(|| format!("key-{index}"));
+                    if let Some(obj) = jwk.as_object_mut() {
+                        obj.insert("kid".into(), Value::String(kid.clone()));
+                        obj.insert("alg".into(), Value::String(alg.clone()));
+                    }
+                    rows.push(KeyRow {
+                        kid,
+                        alg,
+                        jwk: jwk.to_string(),
+                        ..KeyRow::default()
+                    });
+                }
+            }
+        }
+        Ok((rows, skipped))
     }
 
     pub fn is_empty(&self) -> bool {
@@ -213,27 +320,71 @@ enum Parsed {
     Skipped(String),
 }
 
+/// A `tenant_guard.signing_keys` row as a key: its JWK with the row's kid
+/// and alg (a JWK that says otherwise is an error), limited as the row says.
+fn table_key(row: &KeyRow) -> Result<Key, KeyError> {
+    let label = format!("signing key {}", shown(&row.kid));
+    let fail = |why: &str| Err(KeyError::new(format!("{label}: {why}")));
+    if row.kid.is_empty() {
+        return fail("kid must not be empty");
+    }
+    let Ok(mut jwk) = serde_json::from_str::<Value>(&row.jwk) else {
+        return fail("key is not valid JSON");
+    };
+    let Some(obj) = jwk.as_object_mut() else {
+        return fail("key must be a JWK (a JSON object)");
+    };
+    for (member, value) in [("kid", &row.kid), ("alg", &row.alg)] {
+        match obj.get(member) {
+            None => {
+                obj.insert(member.into(), Value::String(value.clone()));
+            }
+            Some(Value::String(v)) if v == value => {}
+            Some(_) => {
+                return fail(&format!(
+                    "the JWK's {member} differs from the row's {member}"
+                ))
+            }
+        }
+    }
+    if let (Some(nb), Some(na)) = (row.not_before, row.not_after) {
+        if na <= nb {
+            return fail("not_after must be later than not_before");
+        }
+    }
+    match parse_jwk(KeySource::Table, &jwk)? {
+        Parsed::Skipped(why) => fail(&format!("not usable: {why}")),
+        Parsed::Key(mut key) => {
+            key.limits = Limits {
+                issuer: row.issuer.clone().filter(|s| !s.is_empty()),
+                audience: row.audience.clone().filter(|s| !s.is_empty()),
+                not_before: row.not_before,
+                not_after: row.not_after,
+            };
+            Ok(*key)
+        }
+    }
+}
+
 /// One JWK. Skipped: not for signatures, or a type, curve or algorithm this
 /// verifier does not support. Error: anything inconsistent or broken in a key
 /// that claims to be usable.
-fn parse_jwk(index: usize, entry: &Value) -> Result<Parsed, KeyError> {
+fn parse_jwk(source: KeySource, entry: &Value) -> Result<Parsed, KeyError> {
+    let place = match source {
+        KeySource::Jwks { index } => format!("JWKS key {index}"),
+        _ => "signing key".to_owned(),
+    };
     let Some(obj) = entry.as_object() else {
-        return Err(KeyError::new(format!(
-            "JWKS key {index}: not a JSON object"
-        )));
+        return Err(KeyError::new(format!("{place}: not a JSON object")));
     };
     let kid = match obj.get("kid") {
         None => None,
         Some(Value::String(kid)) => Some(kid.clone()),
-        Some(_) => {
-            return Err(KeyError::new(format!(
-                "JWKS key {index}: kid must be a string"
-            )))
-        }
+        Some(_) => return Err(KeyError::new(format!("{place}: kid must be a string"))),
     };
     let label = match &kid {
-        Some(kid) => format!("JWKS key {index} (kid {})", shown(kid)),
-        None => format!("JWKS key {index}"),
+        Some(kid) => format!("{place} (kid {})", shown(kid)),
+        None => place,
     };
     let fail = |why: String| Err(KeyError::new(format!("{label}: {why}")));
     let skip = |why: String| Ok(Parsed::Skipped(format!("{label} skipped: {why}")));
@@ -308,10 +459,11 @@ fn parse_jwk(index: usize, entry: &Value) -> Result<Parsed, KeyError> {
     };
     Ok(Parsed::Key(Box::new(Key {
         kid,
-        source: KeySource::Jwks { index },
+        source,
         kind,
         algorithms,
         decoding,
+        limits: Limits::default(),
     })))
 }
 

@@ -12,8 +12,8 @@ mod keys;
 mod verify;
 
 pub use error::{JwtError, KeyError};
-pub use keys::{KeyInfo, KeySet, KeySource, MIN_SECRET_BYTES};
-pub use verify::{verify, Claims, Rules};
+pub use keys::{KeyInfo, KeyRow, KeySet, KeySource, MIN_SECRET_BYTES};
+pub use verify::{verify, verify_with_key, Claims, Rules};
 
 /// Longest token accepted (bytes); longer ones are rejected before decoding.
 pub const MAX_TOKEN_BYTES: usize = 16 * 1024;

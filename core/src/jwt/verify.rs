@@ -73,6 +73,21 @@ impl Part {
 /// so `exp == now - L` is expired; `nbf` and `iat` are accepted up to and
 /// including `now + L`. Non-integer NumericDates are compared exactly.
 pub fn verify(token: &str, keys: &KeySet, rules: &Rules) -> Result<Claims, JwtError> {
+    verify_with_key(token, keys, rules).map(|(claims, _)| claims)
+}
+
+/// [`verify`], also returning the `kid` of the key that verified the token
+/// (`None` for the HMAC secret and JWKS keys without one).
+///
+/// Keys from `tenant_guard.signing_keys` are candidates only inside their
+/// `not_before`/`not_after` window (a `kid` naming only keys outside it:
+/// `KeyNotValid`), and a token they verify must also satisfy their own
+/// issuer and audience, when set.
+pub fn verify_with_key(
+    token: &str,
+    keys: &KeySet,
+    rules: &Rules,
+) -> Result<(Claims, Option<String>), JwtError> {
     if token.len() > MAX_TOKEN_BYTES {
         return Err(JwtError::TooLarge { len: token.len() });
     }
@@ -129,28 +144,77 @@ pub fn verify(token: &str, keys: &KeySet, rules: &Rules) -> Result<Claims, JwtEr
             if named.is_empty() {
                 return Err(JwtError::UnknownKey { kid: kid.clone() });
             }
-            named.into_iter().filter(|k| k.allows(alg)).collect()
+            let current: Vec<&Key> = named
+                .into_iter()
+                .filter(|k| k.valid_at(rules.now))
+                .collect();
+            if current.is_empty() {
+                return Err(JwtError::KeyNotValid { kid: kid.clone() });
+            }
+            current.into_iter().filter(|k| k.allows(alg)).collect()
         }
-        None => keys.keys().iter().filter(|k| k.allows(alg)).collect(),
+        None => keys
+            .keys()
+            .iter()
+            .filter(|k| k.allows(alg) && k.valid_at(rules.now))
+            .collect(),
     };
     if candidates.is_empty() {
         return Err(not_allowed());
     }
 
     let message = &token.as_bytes()[..head.len() + 1 + body.len()];
-    let verified = candidates.iter().any(|key| {
+    let Some(key) = candidates.into_iter().find(|key| {
         matches!(
             jsonwebtoken::crypto::verify(sig, message, &key.decoding, alg),
             Ok(true)
         )
-    });
-    if !verified {
+    }) else {
         return Err(JwtError::BadSignature);
-    }
+    };
 
     let claims = parse_object(&payload, Part::Payload)?;
     check_claims(&claims, rules)?;
-    Ok(claims)
+    // The key's own limits, on top of the global rules.
+    if let Some(aud) = &key.limits.audience {
+        if !audience_ok(&claims, std::slice::from_ref(aud))? {
+            return Err(JwtError::WrongAudience);
+        }
+    }
+    if let Some(iss) = &key.limits.issuer {
+        issuer_ok(&claims, std::slice::from_ref(iss))?;
+    }
+    Ok((claims, key.kid.clone()))
+}
+
+/// Does `aud` (a string or an array of strings) name one of `accepted`?
+fn audience_ok(claims: &Claims, accepted: &[String]) -> Result<bool, JwtError> {
+    let accepted = |aud: &str| accepted.iter().any(|a| a == aud);
+    Ok(match claims.get("aud") {
+        None => false,
+        Some(Value::String(aud)) => accepted(aud),
+        Some(Value::Array(items)) => {
+            let mut any = false;
+            for item in items {
+                let Value::String(aud) = item else {
+                    return Err(JwtError::InvalidClaim("aud"));
+                };
+                any |= accepted(aud);
+            }
+            any
+        }
+        Some(_) => return Err(JwtError::InvalidClaim("aud")),
+    })
+}
+
+/// Is `iss` one of `accepted`?
+fn issuer_ok(claims: &Claims, accepted: &[String]) -> Result<(), JwtError> {
+    match claims.get("iss") {
+        None => Err(JwtError::WrongIssuer),
+        Some(Value::String(iss)) if accepted.iter().any(|i| i == iss) => Ok(()),
+        Some(Value::String(_)) => Err(JwtError::WrongIssuer),
+        Some(_) => Err(JwtError::InvalidClaim("iss")),
+    }
 }
 
 /// Strict JSON object: UTF-8, no duplicate member names at any depth, no
@@ -221,35 +285,11 @@ fn check_claims(claims: &Claims, rules: &Rules) -> Result<(), JwtError> {
         }
     }
 
-    if !rules.audience.is_empty() {
-        let accepted = |aud: &str| rules.audience.iter().any(|a| a == aud);
-        let ok = match claims.get("aud") {
-            None => false,
-            Some(Value::String(aud)) => accepted(aud),
-            Some(Value::Array(items)) => {
-                let mut any = false;
-                for item in items {
-                    let Value::String(aud) = item else {
-                        return Err(JwtError::InvalidClaim("aud"));
-                    };
-                    any |= accepted(aud);
-                }
-                any
-            }
-            Some(_) => return Err(JwtError::InvalidClaim("aud")),
-        };
-        if !ok {
-            return Err(JwtError::WrongAudience);
-        }
+    if !rules.audience.is_empty() && !audience_ok(claims, &rules.audience)? {
+        return Err(JwtError::WrongAudience);
     }
-
     if !rules.issuer.is_empty() {
-        match claims.get("iss") {
-            None => return Err(JwtError::WrongIssuer),
-            Some(Value::String(iss)) if rules.issuer.iter().any(|i| i == iss) => {}
-            Some(Value::String(_)) => return Err(JwtError::WrongIssuer),
-            Some(_) => return Err(JwtError::InvalidClaim("iss")),
-        }
+        issuer_ok(claims, &rules.issuer)?;
     }
     Ok(())
 }
