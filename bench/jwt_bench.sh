@@ -12,6 +12,11 @@
 #      floor          the owner, WHERE org_id = '<literal>' (RLS bypassed)
 #      settings       set_config('request.jwt.claims', ..., true), as PostgREST
 #      authenticate   tenant_guard.authenticate(<ES256 token>) in the transaction
+#      provider entra the same claims as an Entra ID token ({"tid": ...}) read
+#                     by tenant_guard.provider = 'entra' (a claim path)
+# 3. Keys in tenant_guard.signing_keys: ES256 verifications per second with
+#    1 key in the table and with 20 (the token names its kid; target: within
+#    10%), the settings' JWKS unset.
 # Runs are interleaved (round 1 of every variant, then round 2, ...); medians.
 #
 # Usage:  bash bench/jwt_bench.sh
@@ -57,9 +62,22 @@ open(f"{out}/claims.json", "w").write(json.dumps(claims, separators=(",", ":")))
 with open(f"{out}/tokens.tsv", "w") as f:
     for alg in ["HS256", "RS256", "PS256", "ES256", "ES384", "EdDSA"]:
         f.write(f"{alg}\t{keys.token(alg, claims)}\n")
+    # signed by the first of 20 table keys (kid bench-0)
+    f.write(f"table-ES256\t{keys.token('ES256', claims, {'kid': 'bench-0'})}\n")
+entra = {"tid": org, "oid": claims["sub"], "aud": "authenticated", "exp": 4102444800}
+open(f"{out}/entra.json", "w").write(json.dumps(entra, separators=(",", ":")))
+# 20 table rows: bench-0 is the signing key, the others other P-256 keys
+rows = []
+for i in range(20):
+    k = keys if i == 0 else TestKeys()
+    jwk = next(j for j in json.loads(k.jwks())["keys"] if j["kid"] == "p256")
+    jwk["kid"] = f"bench-{i}"
+    rows.append(f"bench-{i}\tES256\t{json.dumps(jwk)}")
+open(f"{out}/table_keys.tsv", "w").write("\n".join(rows) + "\n")
 PY
 JWKS=$(cat "$work/jwks.json")
 CLAIMS=$(cat "$work/claims.json")
+ENTRA=$(cat "$work/entra.json")
 
 echo "jwt_bench: loading 1,000,000 rows"
 psql_tg -d postgres -v jwks="$JWKS" <<SQL
@@ -76,6 +94,9 @@ CREATE POLICY t_tenant ON t TO authenticated USING (org_id = identity.get_curren
 GRANT SELECT ON t TO authenticated;
 VACUUM ANALYZE t;
 CREATE TABLE rate (alg text, run int, per_s float8);
+CREATE TABLE table_keys (kid text, alg text, key jsonb);
+\copy table_keys FROM '$work/table_keys.tsv'
+
 CREATE TABLE scan (variant text, run int, ms float8);
 GRANT INSERT ON scan TO authenticated;
 CREATE FUNCTION per_second(tok text, n int) RETURNS float8 LANGUAGE plpgsql AS \$\$
@@ -117,6 +138,22 @@ SELECT tenant_guard.authenticate(token) FROM tokens WHERE alg = 'ES256';
 SET LOCAL ROLE authenticated;
 INSERT INTO scan SELECT 'authenticate: verified ES256 token', :run, scan_ms('SELECT count(*) FROM t');
 COMMIT;
+BEGIN;
+SET LOCAL tenant_guard.provider = 'entra';
+SELECT set_config('request.jwt.claims', '$ENTRA', true);
+SET LOCAL ROLE authenticated;
+INSERT INTO scan SELECT 'provider entra: tid via its claim path', :run, scan_ms('SELECT count(*) FROM t');
+COMMIT;
+-- Keys from the table only: 1 key, then 20 (each change reloads the cache once).
+RESET tenant_guard.jwks;
+RESET tenant_guard.jwt_secret;
+TRUNCATE tenant_guard.signing_keys;
+INSERT INTO tenant_guard.signing_keys (kid, alg, key) SELECT * FROM table_keys WHERE kid = 'bench-0';
+SELECT per_second(token, 100) FROM tokens WHERE alg = 'table-ES256';
+INSERT INTO rate SELECT 'table ES256, 1 key', :run, per_second(token, :n) FROM tokens WHERE alg = 'table-ES256';
+INSERT INTO tenant_guard.signing_keys (kid, alg, key) SELECT * FROM table_keys WHERE kid <> 'bench-0';
+SELECT per_second(token, 100) FROM tokens WHERE alg = 'table-ES256';
+INSERT INTO rate SELECT 'table ES256, 20 keys', :run, per_second(token, :n) FROM tokens WHERE alg = 'table-ES256';
 SQL
 done
 
@@ -125,7 +162,14 @@ psql_tg -d postgres -q <<'SQL'
 \echo
 \echo 'verify_jwt per second (one backend, median)'
 SELECT alg, round(percentile_cont(0.5) WITHIN GROUP (ORDER BY per_s))::bigint AS "verifications/s"
-FROM rate GROUP BY alg ORDER BY 2 DESC;
+FROM rate WHERE alg NOT LIKE 'table%' GROUP BY alg ORDER BY 2 DESC;
+\echo 'keys in tenant_guard.signing_keys: ES256 verifications per second, 1 key vs 20 (target: within 10%)'
+WITH m AS (
+  SELECT alg, percentile_cont(0.5) WITHIN GROUP (ORDER BY per_s) AS per_s FROM rate WHERE alg LIKE 'table%' GROUP BY alg
+)
+SELECT alg AS keys, round(per_s)::bigint AS "verifications/s",
+       round((per_s / (SELECT per_s FROM m WHERE alg LIKE '%1 key'))::numeric, 3) AS "x 1 key"
+FROM m ORDER BY alg;
 \echo 'RLS scan of 1,000,000 rows, policy org_id = identity.get_current_org_id() (median executor ms)'
 WITH m AS (
   SELECT variant, percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS ms FROM scan GROUP BY variant

@@ -81,6 +81,65 @@ pub mod identity {
             .map(JsonB)
     }
 
+    /// Who this request is, in one call: the user id, role, tenant (or NULL
+    /// with the reason), the token's organizations, the provider, where the
+    /// claims came from, the kid of the key that verified them (when
+    /// `tenant_guard.authenticate()` did, in this transaction) and when the
+    /// token expires. For "every write fails with 42501" after a key switch.
+    #[pg_extern(stable, parallel_restricted)]
+    pub fn whoami() -> JsonB {
+        use serde_json::{json, Value};
+        let info = context::with(|s| {
+            let kind = s.config().preset().org_kind;
+            let org = match kind {
+                IdKind::Key => s.key().clone(),
+                IdKind::Uuid => s.org.clone(),
+            };
+            let (trust, trust_note) = s.trust();
+            let claims = s.claims().map(|c| c.to_text());
+            let exp = claims
+                .as_deref()
+                .and_then(|c| serde_json::from_str::<Value>(c).ok())
+                .and_then(|c| c.get("exp").and_then(Value::as_f64));
+            let key_id = (trust == "verified")
+                .then(|| crate::gucs::read_setting("tenant_guard.verified_claims"))
+                .flatten()
+                .and_then(|text| crate::jwt::verified_kid(&text))
+                .map(|kid| {
+                    kid.unwrap_or_else(|| "(the HMAC secret or a JWKS key without kid)".into())
+                });
+            json!({
+                "provider": s.config().provider.name(),
+                "user_id": s.user_key(),
+                "role": s.role(),
+                "tenant": org.tenant.as_ref().ok(),
+                "tenant_kind": match kind { IdKind::Uuid => "uuid", IdKind::Key => "key" },
+                "tenant_reason": org.tenant.as_ref().err().map(|f| format!("{}: {}", f.as_str(), f.describe())),
+                "organizations": org.tenant_ids,
+                "claims_source": trust,
+                "claims_note": trust_note,
+                "key_id": key_id,
+                "expires_at": exp,
+            })
+        });
+        let mut info = info;
+        // Seconds since 1970 as a timestamp, and whether that is past.
+        if let Some(exp) = info.get("expires_at").and_then(Value::as_f64) {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0.0, |d| d.as_secs_f64());
+            let at = Spi::get_one_with_args::<String>(
+                "SELECT pg_catalog.to_char(pg_catalog.to_timestamp($1) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')",
+                &[exp.into()],
+            )
+            .ok()
+            .flatten();
+            info["expires_at"] = json!(at);
+            info["expired"] = json!(exp <= now);
+        }
+        JsonB(info)
+    }
+
     /// A Supabase Custom Access Token hook: returns the event with its claims
     /// rewritten so the token carries one canonical tenant claim,
     /// `app_metadata.organization_id`, and the membership list

@@ -3,7 +3,7 @@
 //! `tenant_guard_core::jwt`; this module reads the key settings, keeps the
 //! parsed key set until they change, and maps rejections to SQLSTATE 28000.
 
-use crate::gucs;
+use crate::{gucs, signing_keys};
 use pgrx::pg_sys::panic::ErrorReport;
 use pgrx::prelude::*;
 use pgrx::{JsonB, PgSqlErrorCode};
@@ -13,20 +13,34 @@ use std::sync::atomic::Ordering;
 use std::time::{SystemTime, UNIX_EPOCH};
 use tenant_guard_core::jwt::{self, JwtError, KeySet, Rules};
 
+type Generation = (u64, u64);
+
 thread_local! {
-    /// (key generation, parsed keys): parsing a JWKS costs far more than a check.
-    static KEYS: RefCell<Option<(u64, Result<KeySet, String>)>> = const { RefCell::new(None) };
+    /// (settings and table generations, parsed keys): parsing keys costs far
+    /// more than a check, and the table is read only when it changed.
+    static KEYS: RefCell<Option<(Generation, Result<KeySet, String>)>> = const { RefCell::new(None) };
+}
+
+/// The secret, the JWKS and the rows of `tenant_guard.signing_keys`.
+fn load_keys() -> Result<KeySet, String> {
+    let secret = gucs::string_value(&gucs::JWT_SECRET);
+    let jwks = gucs::string_value(&gucs::JWKS);
+    let mut keys = KeySet::new(Some(&secret), Some(&jwks)).map_err(|e| e.to_string())?;
+    let rows = signing_keys::load_rows()?;
+    keys.add_rows(&rows)
+        .map_err(|e| format!("a row of tenant_guard.signing_keys cannot be used: {e}"))?;
+    Ok(keys)
 }
 
 fn with_keys<R>(f: impl FnOnce(&Result<KeySet, String>) -> R) -> R {
     KEYS.with(|cell| {
-        let generation = gucs::KEY_GENERATION.load(Ordering::Relaxed);
+        let generation = (
+            gucs::KEY_GENERATION.load(Ordering::Relaxed),
+            signing_keys::TABLE_GENERATION.load(Ordering::Relaxed),
+        );
         let mut slot = cell.borrow_mut();
         if !matches!(slot.as_ref(), Some((g, _)) if *g == generation) {
-            let secret = gucs::string_value(&gucs::JWT_SECRET);
-            let jwks = gucs::string_value(&gucs::JWKS);
-            let keys = KeySet::new(Some(&secret), Some(&jwks)).map_err(|e| e.to_string());
-            *slot = Some((generation, keys));
+            *slot = Some((generation, load_keys()));
         }
         f(&slot.as_ref().expect("just filled").1)
     })
@@ -45,12 +59,15 @@ fn rules() -> Rules {
 
 fn rejected(e: &JwtError, function: &'static str) -> ErrorReport {
     let hint = match e {
-        JwtError::NoKeys => "A superuser sets tenant_guard.jwt_secret (HS256/384/512) or tenant_guard.jwks (public keys).",
+        JwtError::NoKeys => "A superuser sets tenant_guard.jwt_secret (HS256/384/512) or tenant_guard.jwks, or adds keys to tenant_guard.signing_keys (tenant_guard.import_jwks() loads a provider's JWKS).",
         JwtError::TooLarge { .. } | JwtError::Malformed(_) => {
             "Pass the compact token (header.payload.signature) without the \"Bearer \" prefix."
         }
         JwtError::AlgorithmNotAllowed { .. } | JwtError::UnknownKey { .. } => {
-            "The algorithm comes from the configured key, never from the token: check tenant_guard.jwks (kid, kty, alg) against the issuer's keys."
+            "The algorithm comes from the configured key, never from the token: check tenant_guard.jwks and tenant_guard.signing_keys (kid, kty, alg) against the issuer's keys; after a provider's key rotation, import its new JWKS."
+        }
+        JwtError::KeyNotValid { .. } => {
+            "The key is outside its not_before/not_after window in tenant_guard.signing_keys: the provider signs with a retired key, or the new key's window has not begun."
         }
         JwtError::BadSignature => {
             "The token was not signed by a configured key, or was altered after signing."
@@ -62,7 +79,7 @@ fn rejected(e: &JwtError, function: &'static str) -> ErrorReport {
             "exp is required and must be a number of seconds since 1970 (RFC 7519 NumericDate)."
         }
         JwtError::WrongAudience | JwtError::WrongIssuer => {
-            "Compare the token's aud and iss with tenant_guard.jwt_audience and tenant_guard.jwt_issuer."
+            "Compare the token's aud and iss with tenant_guard.jwt_audience and tenant_guard.jwt_issuer, and with the issuer and audience of its key in tenant_guard.signing_keys."
         }
     };
     ErrorReport::new(
@@ -74,8 +91,34 @@ fn rejected(e: &JwtError, function: &'static str) -> ErrorReport {
     .set_hint(hint)
 }
 
+thread_local! {
+    /// The claims `authenticate()` last made the transaction's (as the text
+    /// set), with the kid of the key that verified them: for `whoami()`.
+    static LAST_VERIFIED: RefCell<Option<(String, Option<String>)>> = const { RefCell::new(None) };
+}
+
+/// The kid that verified the current transaction's verified claims, if
+/// `authenticate()` set them in this backend: `Some(None)` for a key
+/// without kid (the HMAC secret).
+pub fn verified_kid(current_claims: &str) -> Option<Option<String>> {
+    LAST_VERIFIED.with(|c| {
+        c.borrow()
+            .as_ref()
+            .filter(|(claims, _)| claims == current_claims)
+            .map(|(_, kid)| kid.clone())
+    })
+}
+
 /// Verifies `token`; its claims, or the error to raise.
 fn verified(token: &str, function: &'static str) -> Result<Value, ErrorReport> {
+    verified_with_key(token, function).map(|(claims, _)| claims)
+}
+
+/// [`verified`], with the kid of the key that verified the token.
+fn verified_with_key(
+    token: &str,
+    function: &'static str,
+) -> Result<(Value, Option<String>), ErrorReport> {
     if let Some(why) = gucs::secret_exposure() {
         return Err(ErrorReport::new(
             PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
@@ -85,21 +128,27 @@ fn verified(token: &str, function: &'static str) -> Result<Value, ErrorReport> {
         .set_detail(why)
         .set_hint("Add tenant_guard to shared_preload_libraries and restart, then rotate the secret: it may have been read."));
     }
-    let claims = with_keys(|keys| match keys {
-        Ok(keys) => jwt::verify(token, keys, &rules()).map_err(|e| rejected(&e, function)),
+    let (claims, kid) = with_keys(|keys| {
+        match keys {
+        Ok(keys) => {
+            jwt::verify_with_key(token, keys, &rules()).map_err(|e| rejected(&e, function))
+        }
         Err(config) => Err(ErrorReport::new(
             PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
             format!("the configured JWT keys cannot be used: {config}"),
             function,
         )
-        .set_hint("A superuser corrects tenant_guard.jwt_secret or tenant_guard.jwks.")),
+        .set_hint("A superuser corrects tenant_guard.jwt_secret, tenant_guard.jwks or the row of tenant_guard.signing_keys named.")),
+    }
     })?;
-    Ok(Value::Object(claims))
+    Ok((Value::Object(claims), kid))
 }
 
 /// Makes verified claims the transaction's and returns them.
-fn adopt(claims: Value) -> JsonB {
-    gucs::set_verified_claims(&claims.to_string());
+fn adopt((claims, kid): (Value, Option<String>)) -> JsonB {
+    let text = claims.to_string();
+    gucs::set_verified_claims(&text);
+    LAST_VERIFIED.with(|c| *c.borrow_mut() = Some((text, kid)));
     JsonB(claims)
 }
 
@@ -133,7 +182,7 @@ pub fn verify_jwt(token: &str) -> Result<JsonB, ErrorReport> {
 /// Returns the claims.
 #[pg_extern(volatile, parallel_unsafe, strict)]
 pub fn authenticate(token: &str) -> Result<JsonB, ErrorReport> {
-    verified(token, "authenticate").map(adopt)
+    verified_with_key(token, "authenticate").map(adopt)
 }
 
 /// For PostgREST's `db-pre-request`: authenticates the bearer token of the
@@ -167,7 +216,7 @@ pub fn authenticate_request() -> Result<Option<JsonB>, ErrorReport> {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(h)) => {
             let token = bearer(h)?;
-            verified(token, "authenticate_request").map(|claims| Some(adopt(claims)))
+            verified_with_key(token, "authenticate_request").map(|claims| Some(adopt(claims)))
         }
         Some(_) => Err(bearer("").unwrap_err()),
     }

@@ -20,6 +20,7 @@ mod probe;
 mod relation;
 mod remediate;
 mod scope;
+mod signing_keys;
 mod subxact;
 mod token_hook;
 
@@ -38,6 +39,7 @@ extension_sql_file!("../sql/finalize.sql", name = "finalize_sql", finalize);
 pub extern "C-unwind" fn _PG_init() {
     gucs::init();
     scope::init();
+    signing_keys::init();
 }
 
 #[cfg(any(test, feature = "pg_test"))]

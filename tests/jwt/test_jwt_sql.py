@@ -16,7 +16,7 @@ import psycopg2
 import psycopg2.errors
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import ORG_A, ORG_B, claims, direct, preloaded, prepare, restore  # noqa: E402
+from harness import ORG_A, ORG_B, ROWS, admin, claims, direct, preloaded, prepare, restore  # noqa: E402
 from tokens import ALGORITHMS, SECRET, TestKeys  # noqa: E402
 
 DB = os.environ.get("TG_JWT_DB", "tg_jwt")
@@ -155,6 +155,76 @@ class ForgeProofContext(unittest.TestCase):
             self.assertIsNone(cur.fetchone()[0], "verified claims survived ROLLBACK")
         conn.rollback()
         conn.close()
+
+
+def renamed(jwks: str, prefix: str) -> str:
+    """The JWKS with every kid prefixed: a provider's next key generation."""
+    doc = json.loads(jwks)
+    for k in doc["keys"]:
+        k["kid"] = prefix + k["kid"]
+    return json.dumps(doc)
+
+
+class SigningKeyRotation(unittest.TestCase):
+    """Keys in tenant_guard.signing_keys: a backend that already verified
+    (and cached its keys) sees keys another session adds and retires at its
+    next transaction, with no restart and no failed request in between."""
+
+    def setUp(self):
+        self.worker = connect("authenticator")
+        self.cur = self.worker.cursor()
+        self.next = TestKeys()  # the provider's next keys
+
+    def tearDown(self):
+        self.worker.close()
+        admin(DB, "TRUNCATE tenant_guard.signing_keys")
+
+    def next_token(self, alg, org=ORG_A):
+        return self.next.token(alg, claims(org), {"kid": "2026-" + self.next.kid(alg)})
+
+    def test_rotation_across_backends(self):
+        # The worker has verified with the configured JWKS: its keys are cached.
+        self.assertEqual(rejected_rule(self.cur, KEYS.token("ES256", claims(ORG_A))), "valid")
+        self.assertEqual(rejected_rule(self.cur, self.next_token("ES256")), "unknown_kid")
+        # Another session imports the provider's new JWKS before it signs with it.
+        conn = direct("postgres", DB)
+        with conn.cursor() as cur:
+            cur.execute("SELECT kid, status FROM tenant_guard.import_jwks(%s::jsonb) ORDER BY kid",
+                        (renamed(self.next.jwks(), "2026-"),))
+            self.assertEqual(cur.fetchall(), [("2026-ed", "added"), ("2026-p256", "added"),
+                                              ("2026-p384", "added"), ("2026-rsa", "added")])
+        conn.commit()
+        # Both generations are live in the worker, every algorithm of the new one.
+        for alg in ("RS256", "ES256", "ES384", "EdDSA"):
+            with self.subTest(alg=alg):
+                self.assertEqual(rejected_rule(self.cur, self.next_token(alg)), "valid")
+        # A row has one algorithm: the RSA key came without alg and was stored as RS256.
+        self.assertEqual(rejected_rule(self.cur, self.next_token("PS256")), "alg_not_allowed")
+        self.assertEqual(rejected_rule(self.cur, KEYS.token("ES256", claims(ORG_A))), "valid")
+        # The new key serves a request: RLS sees tenant B's rows only.
+        self.cur.execute("SET ROLE authenticated")
+        self.cur.execute("SELECT tenant_guard.authenticate(%s)", (self.next_token("EdDSA", ORG_B),))
+        self.cur.execute("SELECT string_agg(body, ',' ORDER BY id) FROM docs")
+        self.assertEqual(self.cur.fetchone()[0], ROWS[ORG_B])
+        self.cur.execute("SELECT identity.whoami() ->> 'key_id'")
+        self.assertEqual(self.cur.fetchone()[0], "2026-ed")
+        self.worker.rollback()
+        # Retired: not_after reached; the worker refuses that key next time.
+        with conn.cursor() as cur:
+            cur.execute("UPDATE tenant_guard.signing_keys SET not_after = now() WHERE kid = '2026-p256'")
+        conn.commit()
+        conn.close()
+        self.assertEqual(rejected_rule(self.cur, self.next_token("ES256")), "key_not_valid")
+        self.assertEqual(rejected_rule(self.cur, self.next_token("ES384")), "valid")
+
+    def test_the_table_is_superuser_only(self):
+        for stmt in ("SELECT * FROM tenant_guard.signing_keys",
+                     "DELETE FROM tenant_guard.signing_keys",
+                     "SELECT * FROM tenant_guard.import_jwks('{\"keys\": []}')"):
+            with self.subTest(stmt=stmt):
+                with self.assertRaises(psycopg2.errors.InsufficientPrivilege):
+                    self.cur.execute(stmt)
+                self.worker.rollback()
 
 
 if __name__ == "__main__":

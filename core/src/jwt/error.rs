@@ -75,7 +75,7 @@ impl fmt::Display for JwtError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             JwtError::NoKeys => f.write_str(
-                "no verification key is configured (set tenant_guard.jwt_secret or tenant_guard.jwks)",
+                "no verification key is configured (set tenant_guard.jwt_secret or tenant_guard.jwks, or add keys to tenant_guard.signing_keys)",
             ),
             JwtError::TooLarge { len } => write!(
                 f,

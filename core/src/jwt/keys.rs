@@ -323,7 +323,7 @@ enum Parsed {
 /// A `tenant_guard.signing_keys` row as a key: its JWK with the row's kid
 /// and alg (a JWK that says otherwise is an error), limited as the row says.
 fn table_key(row: &KeyRow) -> Result<Key, KeyError> {
-    let label = format!("signing key {}", shown(&row.kid));
+    let label = format!("signing key (kid {})", shown(&row.kid));
     let fail = |why: &str| Err(KeyError::new(format!("{label}: {why}")));
     if row.kid.is_empty() {
         return fail("kid must not be empty");
