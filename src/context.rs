@@ -21,6 +21,10 @@ pub struct State {
     pub org_uuid: Option<[u8; 16]>,
     pub org_ids: Option<Vec<[u8; 16]>>,
     key: Option<Resolution>,
+    /// The user id and role, worked out on first use (a policy may call
+    /// `get_current_user_id()` once per row).
+    user: Option<Option<String>>,
+    role: Option<Option<String>>,
 }
 
 /// The resolver's inputs: the settings' values, which of them are left over
@@ -72,6 +76,8 @@ impl State {
             org_uuid,
             org_ids,
             key: None,
+            user: None,
+            role: None,
         }
     }
 
@@ -82,20 +88,26 @@ impl State {
             .get_or_insert_with(|| claims::resolve(config, inputs, IdKind::Key))
     }
 
-    pub fn user_id(&self) -> Option<[u8; 16]> {
-        claims::user_id(&self.config, &self.inputs)
+    pub fn user_id(&mut self) -> Option<[u8; 16]> {
+        claims::uuid::parse(self.user_key().as_deref()?)
     }
 
-    pub fn user_key(&self) -> Option<String> {
-        claims::user_key(&self.config, &self.inputs)
+    pub fn user_key(&mut self) -> Option<String> {
+        let (config, inputs) = (&self.config, &self.inputs);
+        self.user
+            .get_or_insert_with(|| claims::user_key(config, inputs))
+            .clone()
     }
 
     pub fn config(&self) -> &Config {
         &self.config
     }
 
-    pub fn role(&self) -> Option<String> {
-        claims::role(&self.config, &self.inputs)
+    pub fn role(&mut self) -> Option<String> {
+        let (config, inputs) = (&self.config, &self.inputs);
+        self.role
+            .get_or_insert_with(|| claims::role(config, inputs))
+            .clone()
     }
 
     /// Where the claims come from: `(status, note)`, see `trust::summary`.

@@ -123,18 +123,16 @@ pub mod identity {
             })
         });
         let mut info = info;
-        // Seconds since 1970 as a timestamp, and whether that is past.
+        // Seconds since 1970 as a UTC timestamp, and whether that is past; a
+        // value no timestamp can hold (a hostile exp) is shown as it is.
         if let Some(exp) = info.get("expires_at").and_then(Value::as_f64) {
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0.0, |d| d.as_secs_f64());
-            let at = Spi::get_one_with_args::<String>(
-                "SELECT pg_catalog.to_char(pg_catalog.to_timestamp($1) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')",
-                &[exp.into()],
-            )
-            .ok()
-            .flatten();
-            info["expires_at"] = json!(at);
+            info["expires_at"] = match tenant_guard_core::jwt::utc_text(exp) {
+                Some(t) => json!(t),
+                None => json!(exp),
+            };
             info["expired"] = json!(exp <= now);
         }
         JsonB(info)

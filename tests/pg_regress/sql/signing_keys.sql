@@ -129,6 +129,15 @@ RESET tenant_guard.jwt_audience;
 -- 7. whoami() without a token: NULLs with the reason.
 --------------------------------------------------------------------------
 SELECT identity.whoami() - 'claims_note' AS whoami;
+-- Claims from a setting, with an exp no timestamp can hold: shown as it is, no error.
+BEGIN;
+SELECT set_config('request.jwt.claims', '{"sub":"7c1f7a5e-3b1a-4d2c-9e8f-0a1b2c3d4e5f","exp":1e300,"app_metadata":{"organization_ids":["11111111-1111-4111-8111-111111111111","22222222-2222-4222-8222-222222222222"]}}', true) \g /dev/null
+SELECT w -> 'expires_at' AS expires_at, w -> 'expired' AS expired, w ->> 'claims_source' AS claims_source,
+       w ->> 'key_id' AS key_id, w ->> 'tenant_reason' AS tenant_reason, w -> 'organizations' AS organizations
+FROM identity.whoami() w;
+SELECT set_config('request.jwt.claims', '{"exp":4102444800}', true) \g /dev/null
+SELECT identity.whoami() -> 'expires_at' AS expires_at;
+ROLLBACK;
 
 TRUNCATE tenant_guard.signing_keys;
 SELECT * FROM pg_temp.try(format('SELECT tenant_guard.verify_jwt(%L)', pg_temp.tok('k4', :'k2')));
