@@ -29,6 +29,9 @@ BEGIN
       SELECT DISTINCT c.objid FROM pg_event_trigger_ddl_commands() c
       WHERE c.classid = 'pg_class'::regclass AND c.objsubid = 0
         AND c.command_tag IN ('CREATE TABLE', 'CREATE TABLE AS', 'SELECT INTO', 'CREATE VIEW')
+        -- never an extension's own tables (ALTER EXTENSION ... UPDATE creates
+        -- tenant_guard.signing_keys, which only superusers may touch)
+        AND NOT c.in_extension
     LOOP
       EXECUTE format('GRANT %s ON %s TO %I', privs, r.objid::regclass, grantee);
       IF privs ~* 'INSERT' THEN

@@ -33,6 +33,45 @@ STRICT STABLE PARALLEL RESTRICTED
 LANGUAGE c
 AS 'MODULE_PATHNAME', 'whoami_wrapper';
 
+-- The auto-grant event trigger no longer grants on an extension's own tables:
+-- this update creates tenant_guard.signing_keys, which only superusers may
+-- touch, so this comes first (sql/postgrest.sql).
+CREATE OR REPLACE FUNCTION tenant_guard.notify_postgrest_after_ddl() RETURNS event_trigger
+  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  grantee text := nullif(current_setting('tenant_guard.auto_grant_role', true), '');
+  privs text := coalesce(nullif(current_setting('tenant_guard.auto_grant_privileges', true), ''),
+                         'SELECT, INSERT, UPDATE, DELETE');
+  r record;
+  s oid;
+BEGIN
+  IF grantee IS NOT NULL THEN
+    IF privs !~* '^\s*(SELECT|INSERT|UPDATE|DELETE|TRUNCATE|REFERENCES|TRIGGER)(\s*,\s*(SELECT|INSERT|UPDATE|DELETE|TRUNCATE|REFERENCES|TRIGGER))*\s*$' THEN
+      RAISE EXCEPTION 'tenant_guard.auto_grant_privileges is not a list of table privileges: %', privs
+        USING ERRCODE = '22023';
+    END IF;
+    FOR r IN
+      SELECT DISTINCT c.objid FROM pg_event_trigger_ddl_commands() c
+      WHERE c.classid = 'pg_class'::regclass AND c.objsubid = 0
+        AND c.command_tag IN ('CREATE TABLE', 'CREATE TABLE AS', 'SELECT INTO', 'CREATE VIEW')
+        -- never an extension's own tables (ALTER EXTENSION ... UPDATE creates
+        -- tenant_guard.signing_keys, which only superusers may touch)
+        AND NOT c.in_extension
+    LOOP
+      EXECUTE format('GRANT %s ON %s TO %I', privs, r.objid::regclass, grantee);
+      IF privs ~* 'INSERT' THEN
+        FOR s IN SELECT d.objid FROM pg_depend d JOIN pg_class q ON q.oid = d.objid
+                 WHERE d.refobjid = r.objid AND d.classid = 'pg_class'::regclass
+                   AND q.relkind = 'S' AND d.deptype IN ('a', 'i')
+        LOOP
+          EXECUTE format('GRANT USAGE, SELECT ON SEQUENCE %s TO %I', s::regclass, grantee);
+        END LOOP;
+      END IF;
+    END LOOP;
+  END IF;
+  PERFORM pg_catalog.pg_notify('pgrst', 'reload schema');
+END $$;
+
 -- Verification keys in a table, by kid (src/signing_keys.rs, sql/signing_keys.sql).
 CREATE FUNCTION tenant_guard."check_signing_key"(
 	"kid" TEXT,

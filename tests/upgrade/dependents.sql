@@ -39,3 +39,12 @@ CREATE TABLE app.deps_before AS
    AND e.refclassid = 'pg_extension'::regclass AND e.deptype = 'e'
    AND e.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'tenant_guard')
   WHERE d.deptype = 'n';
+
+-- The application reloads PostgREST after DDL and auto-grants new tables to
+-- authenticated (for every session of this database): the update must not
+-- hand authenticated the tables the extension itself creates (the footprint
+-- compares their ACLs with a fresh install's).
+DO $$ BEGIN
+  EXECUTE format('ALTER DATABASE %I SET tenant_guard.auto_grant_role = %L', current_database(), 'authenticated');
+END $$;
+SELECT tenant_guard.enable_auto_reload();
