@@ -218,7 +218,7 @@ pub mod identity {
             let preset = config.preset();
             let supabase = config.provider == Provider::Supabase;
             if !supabase || config.claim_paths.is_some() {
-                let join = |paths: Vec<ClaimPath>| {
+                let join = |paths: &[ClaimPath]| {
                     paths
                         .iter()
                         .map(ToString::to_string)
@@ -233,7 +233,7 @@ pub mod identity {
                 let lists = if preset.list_paths.is_empty() {
                     String::new()
                 } else {
-                    format!("; organizations: {}", join(preset.list_paths.clone()))
+                    format!("; organizations: {}", join(&preset.list_paths))
                 };
                 let kinds = match preset.org_kind {
                     IdKind::Uuid => "organization ids are UUIDs: identity.get_current_org_id()",
@@ -246,8 +246,8 @@ pub mod identity {
                     "configured".into(),
                     format!(
                         "{tenant}{lists}; user id: {}; role: {}; {kinds}",
-                        join(preset.user_paths.clone()),
-                        join(preset.role_paths.clone())
+                        join(&preset.user_paths),
+                        join(&preset.role_paths)
                     ),
                     result.clone(),
                 ));

@@ -120,8 +120,7 @@ fn missing_and_misnested_claims_are_absent_and_explained() {
     ] {
         let r = run(&config(p), &claims(r#"{"sub":"x"}"#), IdKind::Key);
         assert_eq!(r.tenant, Err(Failure::Absent), "{}", p.name());
-        let tenant_paths = p.preset().tenant_paths.unwrap();
-        for path in tenant_paths {
+        for path in p.preset().tenant_paths.as_ref().unwrap() {
             assert_eq!(
                 statuses(&r, &path.to_string()),
                 [Status::Absent],

@@ -3,6 +3,7 @@
 
 use super::path::ClaimPath;
 use super::provider::{Preset, Provider, PROVIDERS};
+use std::sync::OnceLock;
 
 /// The setting PostgREST 12+ fills with the verified token's claims (JSON).
 pub const CLAIMS_SETTING: &str = "request.jwt.claims";
@@ -120,16 +121,16 @@ impl Config {
         format!("{key}s")
     }
 
-    pub fn preset(&self) -> Preset {
+    pub fn preset(&self) -> &'static Preset {
         self.provider.preset()
     }
 
     /// The paths to the tenant: `claim_paths`, else the preset's; `None`:
     /// the `claim_keys` search of `app_metadata` and the top level.
-    pub fn tenant_paths(&self) -> Option<Vec<ClaimPath>> {
+    pub fn tenant_paths(&self) -> Option<&[ClaimPath]> {
         self.claim_paths
-            .clone()
-            .or_else(|| self.preset().tenant_paths)
+            .as_deref()
+            .or(self.preset().tenant_paths.as_deref())
     }
 
     /// Top-level claim names read from the legacy per-claim settings: the
@@ -143,18 +144,12 @@ impl Config {
         names.extend(self.claim_keys.iter().map(|k| Config::list_key(k)));
         names.push("sub".into());
         names.push("role".into());
-        let mut paths: Vec<ClaimPath> = self.claim_paths.clone().unwrap_or_default();
-        for p in PROVIDERS {
-            let preset = p.preset();
-            paths.extend(preset.tenant_paths.unwrap_or_default());
-            paths.extend(preset.list_paths);
-            paths.extend(preset.user_paths);
-            paths.extend(preset.role_paths);
-        }
-        for path in paths {
-            let first = path.first().to_owned();
-            if !names.contains(&first) && validate_setting_name(&format!("x.{first}")).is_ok() {
-                names.push(first);
+        let configured = self.claim_paths.iter().flatten().map(ClaimPath::first);
+        for first in configured.chain(preset_first_keys().iter().map(String::as_str)) {
+            if !names.iter().any(|n| n == first)
+                && validate_setting_name(&format!("x.{first}")).is_ok()
+            {
+                names.push(first.to_owned());
             }
         }
         names
@@ -175,6 +170,30 @@ impl Config {
         names.push(HEADERS_SETTING.to_owned());
         names
     }
+}
+
+/// The first key of every preset path, in preset order (fixed data).
+fn preset_first_keys() -> &'static [String] {
+    static KEYS: OnceLock<Vec<String>> = OnceLock::new();
+    KEYS.get_or_init(|| {
+        let mut out: Vec<String> = Vec::new();
+        for p in PROVIDERS {
+            let preset = p.preset();
+            let paths = preset
+                .tenant_paths
+                .iter()
+                .flatten()
+                .chain(&preset.list_paths)
+                .chain(&preset.user_paths)
+                .chain(&preset.role_paths);
+            for path in paths {
+                if !out.iter().any(|k| k == path.first()) {
+                    out.push(path.first().to_owned());
+                }
+            }
+        }
+        out
+    })
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 
 use super::path::ClaimPath;
 use super::resolve::IdKind;
+use std::sync::OnceLock;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Provider {
@@ -84,7 +85,18 @@ impl Provider {
             })
     }
 
-    pub fn preset(self) -> Preset {
+    /// The preset: fixed data, built once per process.
+    pub fn preset(self) -> &'static Preset {
+        static PRESETS: OnceLock<Vec<Preset>> = OnceLock::new();
+        let all = PRESETS.get_or_init(|| PROVIDERS.iter().map(|p| p.build()).collect());
+        let index = PROVIDERS
+            .iter()
+            .position(|p| *p == self)
+            .expect("every provider is in PROVIDERS");
+        &all[index]
+    }
+
+    fn build(self) -> Preset {
         let p = |keys: &[&str]| ClaimPath::of(keys);
         let sub = vec![p(&["sub"])];
         match self {
@@ -191,18 +203,18 @@ mod tests {
         assert!(Provider::Supabase.preset().tenant_paths.is_none());
         let clerk = Provider::Clerk.preset();
         assert_eq!(
-            clerk.tenant_paths.unwrap()[0].to_string(),
+            clerk.tenant_paths.as_ref().unwrap()[0].to_string(),
             "o.id",
             "Clerk v2 nests the organization"
         );
         assert_eq!(clerk.org_kind, IdKind::Key);
         assert_eq!(
-            Provider::Cognito.preset().tenant_paths.unwrap()[0].to_string(),
+            Provider::Cognito.preset().tenant_paths.as_ref().unwrap()[0].to_string(),
             "\"custom:tenant_id\""
         );
         assert_eq!(Provider::Entra.preset().org_kind, IdKind::Uuid);
         assert_eq!(
-            Provider::Firebase.preset().tenant_paths.unwrap()[0].to_string(),
+            Provider::Firebase.preset().tenant_paths.as_ref().unwrap()[0].to_string(),
             "firebase.tenant"
         );
     }

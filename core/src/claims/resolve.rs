@@ -392,7 +392,7 @@ impl Collector {
     /// Inspects one claims document (the JSON setting or the legacy settings).
     fn document(&mut self, source: &str, doc: &Json, config: &Config, kind: IdKind) {
         if let Some(paths) = config.tenant_paths() {
-            self.document_paths(source, doc, config, &paths, kind);
+            self.document_paths(source, doc, config, paths, kind);
             return;
         }
         // Containers (app_metadata, user_metadata): every object copy, plus how
@@ -459,7 +459,7 @@ impl Collector {
         paths: &[ClaimPath],
         kind: IdKind,
     ) {
-        let lists = config.preset().list_paths;
+        let lists = &config.preset().list_paths;
         for (path, list_only) in paths
             .iter()
             .map(|p| (p, false))
@@ -900,10 +900,10 @@ fn at_path<'a>(doc: &'a Json, path: &ClaimPath) -> Result<Option<&'a Json>, ()> 
 pub fn user_key(config: &Config, inputs: &Inputs) -> Option<String> {
     let inputs = &effective(config, inputs).0;
     let docs = documents(config, inputs)?;
-    for path in config.preset().user_paths {
+    for path in &config.preset().user_paths {
         let mut found: Option<String> = None;
         for doc in &docs {
-            let id = match at_path(doc, &path).ok()? {
+            let id = match at_path(doc, path).ok()? {
                 None | Some(Json::Null) => continue,
                 Some(Json::Str(s)) if s.is_empty() => continue,
                 Some(Json::Str(s)) if s.contains('\0') => return None,
@@ -946,9 +946,9 @@ pub fn role(config: &Config, inputs: &Inputs) -> Option<String> {
         },
         _ => None,
     };
-    for path in config.preset().role_paths {
+    for path in &config.preset().role_paths {
         for doc in &docs {
-            if let Some(r) = text(at_path(doc, &path).ok()?) {
+            if let Some(r) = text(at_path(doc, path).ok()?) {
                 return Some(r);
             }
         }
