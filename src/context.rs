@@ -103,6 +103,16 @@ impl State {
         &self.config
     }
 
+    /// The resolution in the provider's id kind: key mode (what
+    /// `get_current_org_key()` resolves) for providers with text ids, else
+    /// what `get_current_org_id()` resolves.
+    pub fn org_for_provider(&mut self) -> Resolution {
+        match self.config.preset().org_kind {
+            IdKind::Key => self.key().clone(),
+            IdKind::Uuid => self.org.clone(),
+        }
+    }
+
     pub fn role(&mut self) -> Option<String> {
         let (config, inputs) = (&self.config, &self.inputs);
         self.role

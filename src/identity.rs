@@ -90,11 +90,7 @@ pub mod identity {
     pub fn whoami() -> JsonB {
         use serde_json::{json, Value};
         let info = context::with(|s| {
-            let kind = s.config().preset().org_kind;
-            let org = match kind {
-                IdKind::Key => s.key().clone(),
-                IdKind::Uuid => s.org.clone(),
-            };
+            let org = s.org_for_provider();
             let (trust, trust_note) = s.trust();
             let claims = s.claims().map(|c| c.to_text());
             let exp = claims
@@ -113,7 +109,7 @@ pub mod identity {
                 "user_id": s.user_key(),
                 "role": s.role(),
                 "tenant": org.tenant.as_ref().ok(),
-                "tenant_kind": match kind { IdKind::Uuid => "uuid", IdKind::Key => "key" },
+                "tenant_kind": match org.kind { IdKind::Uuid => "uuid", IdKind::Key => "key" },
                 "tenant_reason": org.tenant.as_ref().err().map(|f| format!("{}: {}", f.as_str(), f.describe())),
                 "organizations": org.tenant_ids,
                 "claims_source": trust,
@@ -136,6 +132,15 @@ pub mod identity {
             info["expired"] = json!(exp <= now);
         }
         JsonB(info)
+    }
+
+    /// Claim paths as `explain_claims()` shows them: `o.id, org_id`.
+    fn paths_text(paths: &[ClaimPath]) -> String {
+        paths
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// A Supabase Custom Access Token hook: returns the event with its claims
@@ -165,12 +170,7 @@ pub mod identity {
         ),
     > {
         let rows = context::with(|s| {
-            // A provider with text ids is explained in key mode (what
-            // get_current_org_key() resolves), else as get_current_org_id().
-            let org = match s.config().preset().org_kind {
-                IdKind::Key => s.key().clone(),
-                IdKind::Uuid => s.org.clone(),
-            };
+            let org = s.org_for_provider();
             let result = org.tenant.as_ref().ok().cloned();
             let mut rows: Vec<_> = org
                 .trail
@@ -218,22 +218,17 @@ pub mod identity {
             let preset = config.preset();
             let supabase = config.provider == Provider::Supabase;
             if !supabase || config.claim_paths.is_some() {
-                let join = |paths: &[ClaimPath]| {
-                    paths
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                };
                 let tenant = match (&config.claim_paths, config.tenant_paths()) {
-                    (Some(_), Some(p)) => format!("tenant: {} (tenant_guard.claim_paths)", join(p)),
-                    (None, Some(p)) => format!("tenant: {}", join(p)),
+                    (Some(_), Some(p)) => {
+                        format!("tenant: {} (tenant_guard.claim_paths)", paths_text(p))
+                    }
+                    (None, Some(p)) => format!("tenant: {}", paths_text(p)),
                     (_, None) => "tenant: claim_keys in app_metadata and at the top level".into(),
                 };
                 let lists = if preset.list_paths.is_empty() {
                     String::new()
                 } else {
-                    format!("; organizations: {}", join(&preset.list_paths))
+                    format!("; organizations: {}", paths_text(&preset.list_paths))
                 };
                 let kinds = match preset.org_kind {
                     IdKind::Uuid => "organization ids are UUIDs: identity.get_current_org_id()",
@@ -246,8 +241,8 @@ pub mod identity {
                     "configured".into(),
                     format!(
                         "{tenant}{lists}; user id: {}; role: {}; {kinds}",
-                        join(&preset.user_paths),
-                        join(&preset.role_paths)
+                        paths_text(&preset.user_paths),
+                        paths_text(&preset.role_paths)
                     ),
                     result.clone(),
                 ));
@@ -259,12 +254,7 @@ pub mod identity {
                     "sub claim (must be a UUID)".to_owned(),
                 )
             } else {
-                let paths = preset
-                    .user_paths
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ");
+                let paths = paths_text(&preset.user_paths);
                 (
                     s.user_key(),
                     format!("{paths} claim (identity.get_current_user_key(); get_current_user_id() when a UUID)"),
@@ -289,12 +279,7 @@ pub mod identity {
                 } else {
                     format!(
                         "{} claim (a list counts when it holds one role), else the role setting",
-                        preset
-                            .role_paths
-                            .iter()
-                            .map(ToString::to_string)
-                            .collect::<Vec<_>>()
-                            .join(", ")
+                        paths_text(&preset.role_paths)
                     )
                 },
                 result,
