@@ -171,22 +171,7 @@ impl KeySet {
     }
 
     fn add_jwks(&mut self, text: &str) -> Result<(), KeyError> {
-        // Only the position is reported: serde_json's message could quote input.
-        let doc: Value = serde_json::from_str(text).map_err(|e| {
-            KeyError::new(format!(
-                "JWKS is not valid JSON (line {}, column {})",
-                e.line(),
-                e.column()
-            ))
-        })?;
-        let Some(list) = doc.as_object().and_then(|o| o.get("keys")) else {
-            return Err(KeyError::new(
-                "JWKS must be a JSON object with a \"keys\" array",
-            ));
-        };
-        let Some(list) = list.as_array() else {
-            return Err(KeyError::new("JWKS \"keys\" must be an array"));
-        };
+        let list = jwks_entries(text)?;
         let before = self.keys.len();
         for (index, entry) in list.iter().enumerate() {
             match parse_jwk(KeySource::Jwks { index }, entry)? {
@@ -231,22 +216,7 @@ impl KeySet {
     /// them: `key-<n>` after its place in the document, and the first
     /// algorithm it allows (RSA keys without `alg`: RS256).
     pub fn rows_from_jwks(text: &str) -> Result<(Vec<KeyRow>, Vec<String>), KeyError> {
-        let doc: Value = serde_json::from_str(text).map_err(|e| {
-            KeyError::new(format!(
-                "JWKS is not valid JSON (line {}, column {})",
-                e.line(),
-                e.column()
-            ))
-        })?;
-        let Some(list) = doc
-            .as_object()
-            .and_then(|o| o.get("keys"))
-            .and_then(Value::as_array)
-        else {
-            return Err(KeyError::new(
-                "JWKS must be a JSON object with a \"keys\" array",
-            ));
-        };
+        let list = jwks_entries(text)?;
         let mut rows = Vec::new();
         let mut skipped = Vec::new();
         for (index, entry) in list.iter().enumerate() {
@@ -312,6 +282,29 @@ impl fmt::Debug for KeySet {
             .field("keys", &self.describe())
             .field("skipped", &self.skipped)
             .finish()
+    }
+}
+
+/// The entries of a JWKS document's `keys` array. Only the position of a
+/// JSON error is reported: serde_json's message could quote input.
+fn jwks_entries(text: &str) -> Result<Vec<Value>, KeyError> {
+    let doc: Value = serde_json::from_str(text).map_err(|e| {
+        KeyError::new(format!(
+            "JWKS is not valid JSON (line {}, column {})",
+            e.line(),
+            e.column()
+        ))
+    })?;
+    let keys = match doc {
+        Value::Object(mut members) => members.remove("keys"),
+        _ => None,
+    };
+    match keys {
+        Some(Value::Array(entries)) => Ok(entries),
+        Some(_) => Err(KeyError::new("JWKS \"keys\" must be an array")),
+        None => Err(KeyError::new(
+            "JWKS must be a JSON object with a \"keys\" array",
+        )),
     }
 }
 
