@@ -118,35 +118,54 @@ pub fn caller_pinned_columns(root: &Node) -> Vec<i64> {
         found
     }
     let mut out = Vec::new();
-    let mut stack = vec![root];
-    while let Some(n) = stack.pop() {
-        if n.tag == "BOOLEXPR" && n.get("boolop").and_then(Value::as_str) == Some("and") {
-            stack.extend(n.children("args"));
-            continue;
-        }
-        if n.tag != "OPEXPR" || !n.int("opfuncid").is_some_and(|f| EQUALITY.contains(&f)) {
-            continue;
-        }
-        let args = n.children("args");
-        if args.len() != 2 {
-            continue;
-        }
-        for (a, b) in [(args[0], args[1]), (args[1], args[0])] {
-            let a = strip_casts(a);
-            if a.tag == "VAR"
-                && a.int("varno") == Some(1)
-                && a.int("varlevelsup") == Some(0)
-                && from_session(b)
-            {
-                if let Some(col) = a.int("varattno") {
-                    if !out.contains(&col) {
-                        out.push(col);
-                    }
-                }
+    for n in conjuncts(root) {
+        for (col, other) in own_column_equalities(n) {
+            if from_session(other) && !out.contains(&col) {
+                out.push(col);
             }
         }
     }
     out
+}
+
+/// The operands of the top-level ANDs of an expression (nested ANDs
+/// flattened, in order); the expression itself when it is not an AND.
+pub fn conjuncts(root: &Node) -> Vec<&Node> {
+    fn go<'n>(n: &'n Node, out: &mut Vec<&'n Node>) {
+        if n.tag == "BOOLEXPR" && n.get("boolop").and_then(Value::as_str) == Some("and") {
+            for a in n.children("args") {
+                go(a, out);
+            }
+        } else {
+            out.push(n);
+        }
+    }
+    let mut out = Vec::new();
+    go(root, &mut out);
+    out
+}
+
+/// For an equality `col = e` (or `e = col`) between a column of the row
+/// being checked and another expression: each (column number, `e`) it can
+/// be read as. Empty for any other node.
+pub fn own_column_equalities(n: &Node) -> Vec<(i64, &Node)> {
+    if n.tag != "OPEXPR" || !n.int("opfuncid").is_some_and(|f| EQUALITY.contains(&f)) {
+        return Vec::new();
+    }
+    let args = n.children("args");
+    if args.len() != 2 {
+        return Vec::new();
+    }
+    [(args[0], args[1]), (args[1], args[0])]
+        .into_iter()
+        .filter_map(|(a, other)| {
+            let a = strip_casts(a);
+            (a.tag == "VAR" && a.int("varno") == Some(1) && a.int("varlevelsup") == Some(0))
+                .then(|| a.int("varattno"))
+                .flatten()
+                .map(|col| (col, other))
+        })
+        .collect()
 }
 
 /// Where a node sits relative to the policy's row.

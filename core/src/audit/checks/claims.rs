@@ -472,15 +472,6 @@ fn push<T: PartialEq>(v: &mut Vec<T>, x: T) {
 /// condition"). A sequential scan would still call it per row: the planner
 /// decides, so such calls are not reported.
 fn index_condition_nodes(ctx: &Ctx, t: &Table, root: &Node) -> HashSet<*const Node> {
-    fn conjuncts<'n>(n: &'n Node, out: &mut Vec<&'n Node>) {
-        if n.tag == "BOOLEXPR" && n.get("boolop").and_then(Value::as_str) == Some("and") {
-            for a in n.children("args") {
-                conjuncts(a, out);
-            }
-        } else {
-            out.push(n);
-        }
-    }
     let indexed = |attno: i64| {
         let Some(name) = ctx.column_name(t.oid, attno) else {
             return false;
@@ -512,10 +503,8 @@ fn index_condition_nodes(ctx: &Ctx, t: &Table, root: &Node) -> HashSet<*const No
         });
         ok
     };
-    let mut parts = Vec::new();
-    conjuncts(root, &mut parts);
     let mut out = HashSet::new();
-    for part in parts {
+    for part in expr::conjuncts(root) {
         if part.tag != "OPEXPR" {
             continue;
         }

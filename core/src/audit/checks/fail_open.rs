@@ -8,7 +8,7 @@ use crate::audit::eval::{
     is_custom_setting, is_identity_setting, setting_reads, split_top_level_or, Evaluator, Identity,
     Scenario, A,
 };
-use crate::audit::expr::{own_columns, strip_casts, EQUALITY};
+use crate::audit::expr::{own_column_equalities, own_columns, strip_casts};
 use crate::audit::finding::{Category, Check, Finding, Level};
 use crate::audit::model::{command_name, qualified, qualified_signature, quote_ident, Ctx};
 use crate::audit::node::{Node, Value};
@@ -323,19 +323,8 @@ fn fixed_tenant_fallback(
             continue; // the row's own tenant column is compared at the top
         }
         stack.extend(n.direct_children());
-        if n.tag != "OPEXPR" || !n.int("opfuncid").is_some_and(|f| EQUALITY.contains(&f)) {
-            continue;
-        }
-        let args = n.children("args");
-        if args.len() != 2 {
-            continue;
-        }
-        for (a, e) in [(args[0], args[1]), (args[1], args[0])] {
-            let a = strip_casts(a);
-            let is_tenant = a.tag == "VAR"
-                && a.int("varno") == Some(1)
-                && a.int("varlevelsup") == Some(0)
-                && a.int("varattno").and_then(|k| ctx.column_name(t.oid, k)) == Some(column);
+        for (col, e) in own_column_equalities(n) {
+            let is_tenant = ctx.column_name(t.oid, col) == Some(column);
             if !is_tenant || strip_casts(e).tag == "CONST" || !own_columns(e).is_empty() {
                 continue;
             }
