@@ -7,6 +7,7 @@ use crate::audit::finding::{Category, Check, Finding, Level};
 use crate::audit::model::{command_name, qualified, quote_ident, Ctx, WRITE_PRIVILEGES};
 use crate::audit::node::Node;
 use crate::audit::snapshot::{Oid, Policy, Table, PUBLIC};
+use std::collections::HashSet;
 
 pub static RLS_DISABLED: Check = Check {
     code: "rls_disabled",
@@ -91,13 +92,15 @@ pub fn run(ctx: &Ctx, out: &mut Vec<Finding>) {
     }
 }
 
-fn privilege_list(ctx: &Ctx, t: &Table) -> Vec<String> {
-    ctx.client_privileges(t)
-        .into_iter()
+/// `role (PRIV, …)` for each client role holding privileges (as
+/// `Ctx::client_privileges` gives them).
+fn privilege_list(ctx: &Ctx, clients: &[(Oid, HashSet<String>)]) -> Vec<String> {
+    clients
+        .iter()
         .map(|(r, p)| {
-            let mut p: Vec<String> = p.into_iter().collect();
-            p.sort();
-            format!("{} ({})", ctx.role_name(r), p.join(", "))
+            let mut p: Vec<&str> = p.iter().map(String::as_str).collect();
+            p.sort_unstable();
+            format!("{} ({})", ctx.role_name(*r), p.join(", "))
         })
         .collect()
 }
@@ -168,22 +171,22 @@ fn rls_off(ctx: &Ctx, t: &Table, out: &mut Vec<Finding>) {
         ));
         return;
     }
-    let reach = privilege_list(ctx, t);
+    let clients = ctx.client_privileges(t);
+    let reach = privilege_list(ctx, &clients);
     let tenant = ctx.tenant_column(t);
     // A table without tenant column is shared by every tenant: read-only for
     // clients (reference data: plans, currencies) it isolates nothing. If the
     // API roles, whose SQL the end users write (anon, authenticated, PUBLIC),
     // can change it, any user changes what every tenant sees; an app's own
     // backend role writing shared data (an FX-rate import) is its design.
-    let writers: Vec<String> = ctx
-        .client_privileges(t)
-        .into_iter()
+    let writers: Vec<String> = clients
+        .iter()
         .filter(|(r, p)| {
             ctx.is_api_role(*r)
                 && p.iter()
                     .any(|x| WRITE_PRIVILEGES.contains(&x.as_str()) || x == "TRUNCATE")
         })
-        .map(|(r, _)| ctx.role_name(r))
+        .map(|(r, _)| ctx.role_name(*r))
         .collect();
     let client_writes = !writers.is_empty();
     let parent = t.foreign_keys.iter().find_map(|fk| {
@@ -228,7 +231,8 @@ fn partition_off(ctx: &Ctx, t: &Table, out: &mut Vec<Finding>) {
     if t.rls {
         return;
     }
-    let reach = privilege_list(ctx, t);
+    let clients = ctx.client_privileges(t);
+    let reach = privilege_list(ctx, &clients);
     if reach.is_empty() {
         return;
     }
@@ -238,10 +242,9 @@ fn partition_off(ctx: &Ctx, t: &Table, out: &mut Vec<Finding>) {
         .and_then(|p| ctx.tables.get(&p))
         .map(|p| qualified(&p.schema, &p.name))
         .unwrap_or_else(|| "its parent".into());
-    let revokes: Vec<String> = ctx
-        .client_privileges(t)
-        .into_iter()
-        .map(|(r, _)| {
+    let revokes: Vec<String> = clients
+        .iter()
+        .map(|&(r, _)| {
             let who = if r == PUBLIC {
                 "PUBLIC".to_owned()
             } else {
@@ -270,7 +273,7 @@ fn no_policy(ctx: &Ctx, t: &Table, out: &mut Vec<Finding>) {
         return;
     }
     let table = qualified(&t.schema, &t.name);
-    let reach = privilege_list(ctx, t);
+    let reach = privilege_list(ctx, &ctx.client_privileges(t));
     let who = if reach.is_empty() {
         "no client role has privileges on it".to_owned()
     } else {
